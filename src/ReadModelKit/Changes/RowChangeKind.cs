@@ -1,0 +1,11 @@
+namespace ReadModelKit.Changes;
+
+/// <summary>What a row change does to its row.</summary>
+public enum RowChangeKind
+{
+    /// <summary>Insert the row or replace its values, if the version is newer.</summary>
+    Upsert,
+
+    /// <summary>Hide the row behind a versioned tombstone, so a late older upsert cannot resurrect it.</summary>
+    Tombstone,
+}
