@@ -31,6 +31,7 @@ public static class NpgsqlReadModelKitBuilderExtensions
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ReadModelKitDataSource(dataSource));
+        builder.Services.AddSingleton<NpgsqlReadModelStore>();
         return builder;
     }
 }

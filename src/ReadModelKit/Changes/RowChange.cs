@@ -43,5 +43,16 @@ public sealed record RowChange
         return new RowChange(RowChangeKind.Tombstone, key, version, EmptyValues);
     }
 
+    /// <summary>
+    /// A request to recompute the row of <paramref name="key"/> from the authoritative tables (the table mapping's recompute query).
+    /// Use it for aggregate tables: the row is replaced by the recomputed values, so a duplicate event cannot count twice.
+    /// </summary>
+    /// <param name="key">The aggregate row's key (for example the case id, or tenant + day).</param>
+    public static RowChange Recompute(RowKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new RowChange(RowChangeKind.Recompute, key, 0, EmptyValues);
+    }
+
     private static readonly IReadOnlyDictionary<string, object?> EmptyValues = new Dictionary<string, object?>();
 }

@@ -8,4 +8,7 @@ public enum RowChangeKind
 
     /// <summary>Hide the row behind a versioned tombstone, so a late older upsert cannot resurrect it.</summary>
     Tombstone,
+
+    /// <summary>Replace the row with what the source says it should be (aggregate tables): counts and sums are recomputed, never incremented twice.</summary>
+    Recompute,
 }

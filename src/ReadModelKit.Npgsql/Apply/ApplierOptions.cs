@@ -1,0 +1,36 @@
+namespace ReadModelKit.Npgsql.Apply;
+
+/// <summary>Retry settings of the applier. Plain and bindable.</summary>
+public sealed class ApplierOptions
+{
+    /// <summary>How many times a failing event is projected before it counts as poison. Default 3.</summary>
+    public int MaxHandlerAttempts { get; set; } = 3;
+
+    /// <summary>How many times a batch is retried after a transient database error (connection loss, deadlock, serialization failure). Default 5.</summary>
+    public int MaxTransientRetries { get; set; } = 5;
+
+    /// <summary>The first delay between transient retries; it doubles on each retry. Default 50 ms.</summary>
+    public TimeSpan TransientRetryDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Returns every problem of these options; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (MaxHandlerAttempts < 1)
+        {
+            errors.Add($"Apply.MaxHandlerAttempts {MaxHandlerAttempts} must be at least 1.");
+        }
+
+        if (MaxTransientRetries < 0)
+        {
+            errors.Add($"Apply.MaxTransientRetries {MaxTransientRetries} must be 0 or more.");
+        }
+
+        if (TransientRetryDelay < TimeSpan.Zero)
+        {
+            errors.Add($"Apply.TransientRetryDelay {TransientRetryDelay} must not be negative.");
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Text;
+using ReadModelKit.Contracts;
+using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Sql;
+
+namespace ReadModelKit.Npgsql.Apply;
+
+/// <summary>
+/// The SQL of one projection's apply path, built once at start-up from its checked table mapping.
+/// The main statement does the whole batch in one round trip: dedupe (inbox insert … RETURNING, or the checkpoint
+/// position), park events behind dead letters, reduce to the newest version per key, guarded upsert/tombstone,
+/// and the checkpoint compare-and-set.
+/// </summary>
+internal sealed class ApplyStatements
+{
+    /// <summary>Parameters of the main statement before the key and value arrays.</summary>
+    public const int FixedParameters = 12;
+
+    public ApplyStatements(ReadModelTable table, IdempotencyMode mode, SqlIdentifier schema)
+    {
+        Main = BuildMain(table, mode, schema.Quoted);
+        // Dead-lettered events were never applied, so a replay needs no position filter: only the inbox (if any) and the version guard.
+        Replay = mode == IdempotencyMode.Inbox ? Main : BuildMain(table, IdempotencyMode.VersionGuardOnly, schema.Quoted);
+        DeadLetter = $"""
+            INSERT INTO {schema.Quoted}.dead_letter
+                (projection_name, event_id, ordering_key, version, position, event_type, occurred_at, payload, status, error, attempts)
+            SELECT $1, d.* FROM unnest($2::uuid[], $3::text[], $4::int8[], $5::int8[], $6::text[], $7::timestamptz[], $8::jsonb[], $9::text[], $10::text[], $11::int4[])
+                AS d(event_id, ordering_key, version, position, event_type, occurred_at, payload, status, error, attempts)
+            ON CONFLICT (projection_name, event_id) WHERE resolved_at IS NULL DO NOTHING
+            """;
+        Recompute = table.Mapping.RecomputeSql is null ? null : RecomputeStatement.Build(table);
+    }
+
+    /// <summary>The main statement (see the class summary).</summary>
+    public string Main { get; }
+
+    /// <summary>The main statement for replaying dead-lettered events (no checkpoint position filter).</summary>
+    public string Replay { get; }
+
+    /// <summary>Inserts dead-lettered and parked events.</summary>
+    public string DeadLetter { get; }
+
+    /// <summary>Recomputes affected keys from the mapping's recompute query, or null when the mapping has none.</summary>
+    public string? Recompute { get; }
+
+    private static string BuildMain(ReadModelTable table, IdempotencyMode mode, string schema)
+    {
+        var keys = table.Keys.Select(k => ReadModelTable.Quote(k.Name)).ToList();
+        var values = table.Values.Select(v => ReadModelTable.Quote(v.Name)).ToList();
+        var keyBuffers = table.Keys.Select(ColumnBuffer.For).ToList();
+        var valueBuffers = table.Values.Select(ColumnBuffer.For).ToList();
+        var parameter = FixedParameters + 1;
+        var unnestArgs = new List<string>();
+        var aliases = new List<string>();
+        var selects = new List<string>();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            unnestArgs.Add($"${parameter++}::{keyBuffers[i].ArrayCast}");
+            aliases.Add($"k{i}");
+            selects.Add(keyBuffers[i].Element($"c.k{i}") + " AS " + keys[i]);
+        }
+
+        for (var i = 0; i < values.Count; i++)
+        {
+            unnestArgs.Add($"${parameter++}::{valueBuffers[i].ArrayCast}");
+            aliases.Add($"v{i}");
+            selects.Add(valueBuffers[i].Element($"c.v{i}") + " AS " + values[i]);
+        }
+
+        var version = ReadModelTable.Quote(table.Version.Name);
+        var insertColumns = new List<string>(keys) { };
+        insertColumns.AddRange(values);
+        insertColumns.Add(version);
+        var insertValues = new List<string>(keys);
+        insertValues.AddRange(values.Select(v => $"CASE WHEN l.kind = 1 THEN NULL ELSE l.{v} END"));
+        insertValues.Add("l.version");
+        var updates = values.Select(v => $"{v} = EXCLUDED.{v}").ToList();
+        updates.Add($"{version} = EXCLUDED.{version}");
+        if (table.ProjectedAt is { } projectedAt)
+        {
+            insertColumns.Add(projectedAt);
+            insertValues.Add("$9");
+            updates.Add($"{projectedAt} = EXCLUDED.{projectedAt}");
+        }
+
+        if (table.Tombstone is { } tombstone)
+        {
+            insertColumns.Add(tombstone);
+            insertValues.Add("CASE WHEN l.kind = 1 THEN $9 END");
+            updates.Add($"{tombstone} = EXCLUDED.{tombstone}");
+        }
+
+        var fresh = mode switch
+        {
+            IdempotencyMode.Inbox => $"""
+                INSERT INTO {schema}.inbox (projection_name, event_id)
+                    SELECT $1, b.event_id FROM batch b WHERE NOT EXISTS (SELECT 1 FROM parked p WHERE p.event_id = b.event_id)
+                    ON CONFLICT DO NOTHING
+                    RETURNING event_id
+                """,
+            IdempotencyMode.Checkpoint => """
+                SELECT b.event_id FROM batch b
+                    WHERE NOT EXISTS (SELECT 1 FROM parked p WHERE p.event_id = b.event_id)
+                      AND b.position > (SELECT position FROM cp_now)
+                """,
+            _ => "SELECT b.event_id FROM batch b WHERE NOT EXISTS (SELECT 1 FROM parked p WHERE p.event_id = b.event_id)",
+        };
+        var expected = mode == IdempotencyMode.Checkpoint ? "coalesce($6, (SELECT position FROM cp_now))" : "$6";
+        var keyList = string.Join(", ", keys);
+        var sql = new StringBuilder();
+        sql.Append($"""
+            WITH batch AS (
+                SELECT * FROM unnest($2::uuid[], $3::text[], $4::int8[]) AS b(event_id, ordering_key, position)
+            ), cp_now AS (
+                SELECT position FROM {schema}.checkpoint WHERE projection_name = $1 AND partition_id = $5
+            ), parked AS (
+                SELECT b.event_id FROM batch b
+                WHERE EXISTS (SELECT 1 FROM {schema}.dead_letter d
+                              WHERE d.projection_name = $1 AND d.ordering_key = b.ordering_key AND d.resolved_at IS NULL)
+            ), fresh AS (
+                {fresh}
+            ), changes AS (
+                SELECT c.event_id, c.version, c.kind, {string.Join(", ", selects)}
+                FROM unnest($10::uuid[], $11::int8[], $12::int2[], {string.Join(", ", unnestArgs)})
+                    AS c(event_id, version, kind, {string.Join(", ", aliases)})
+                WHERE c.event_id IN (SELECT event_id FROM fresh)
+            ), latest AS (
+                SELECT DISTINCT ON ({keyList}) * FROM changes ORDER BY {keyList}, version DESC, kind DESC
+            ), written AS (
+                INSERT INTO {table.QualifiedName} AS t ({string.Join(", ", insertColumns)})
+                SELECT {string.Join(", ", insertValues.Select((v, i) => i < keys.Count ? "l." + v : v))} FROM latest l
+                ON CONFLICT ({keyList}) DO UPDATE SET {string.Join(", ", updates)}
+                WHERE t.{version} < EXCLUDED.{version}
+                RETURNING 1
+            ), cp_write AS (
+                UPDATE {schema}.checkpoint c
+                SET position = greatest(c.position, $7),
+                    last_source_time = CASE WHEN $8::timestamptz IS NULL THEN c.last_source_time ELSE greatest(c.last_source_time, $8) END,
+                    projected_at = $9,
+                    updated_at = $9
+                WHERE c.projection_name = $1 AND c.partition_id = $5
+                  AND ({expected} IS NULL OR c.position = {expected})
+                RETURNING c.position
+            )
+            SELECT (SELECT count(*) FROM fresh)::int4,
+                   (SELECT count(*) FROM written)::int4,
+                   (SELECT position FROM cp_write),
+                   ARRAY(SELECT event_id FROM parked)
+            """);
+        return sql.ToString();
+    }
+}

@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using ReadModelKit.Contracts;
+using ReadModelKit.Diagnostics;
+using ReadModelKit.Events;
+using ReadModelKit.Npgsql.Diagnostics;
+using ReadModelKit.Npgsql.Checkpoints;
+using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Sql;
+using ReadModelKit.Projections;
+
+namespace ReadModelKit.Npgsql.Apply;
+
+/// <summary>
+/// Applies batches of events to one projection's read-model table, idempotently and in one transaction per batch:
+/// duplicates have no effect, older versions never overwrite newer rows, tombstones cannot be resurrected,
+/// poison events are dead-lettered (or halt the projection) and later events of their key are parked behind them.
+/// Thread-safe; batches of one partition serialize on its checkpoint row.
+/// </summary>
+public sealed class ProjectionApplier
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly IProjection _projection;
+    private readonly ApplyStatements _statements;
+    private readonly ApplierOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SqlIdentifier _schema;
+    private readonly HashSet<int> _knownPartitions = [0];
+
+    internal ProjectionApplier(
+        NpgsqlDataSource dataSource,
+        IProjection projection,
+        ReadModelTable table,
+        SqlIdentifier schema,
+        ApplierOptions options,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _dataSource = dataSource;
+        _projection = projection;
+        Table = table;
+        _schema = schema;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _statements = new ApplyStatements(table, projection.Contract.Idempotency, schema);
+    }
+
+    /// <summary>The projection's contract.</summary>
+    public ProjectionContract Contract => _projection.Contract;
+
+    /// <summary>The checked table the projection writes.</summary>
+    public ReadModelTable Table { get; }
+
+    /// <summary>Applies a batch from a source without positions (a broker, an application) to partition 0.</summary>
+    /// <param name="batch">The events, in any order, duplicates allowed.</param>
+    /// <param name="cancellationToken">Cancels the batch (it then rolls back).</param>
+    public ValueTask<ApplyResult> ApplyAsync(IReadOnlyList<EventEnvelope> batch, CancellationToken cancellationToken = default) =>
+        ApplyAsync(batch, expectedCheckpoint: null, partition: 0, cancellationToken);
+
+    /// <summary>
+    /// Applies a batch and advances the checkpoint of <paramref name="partition"/> to the batch's highest position.
+    /// When <paramref name="expectedCheckpoint"/> is given, the batch commits only if the checkpoint is still there
+    /// (compare-and-set); otherwise nothing is written and <see cref="CheckpointConflictException"/> is thrown.
+    /// </summary>
+    /// <param name="batch">The events, in any order, duplicates allowed.</param>
+    /// <param name="expectedCheckpoint">The checkpoint position the caller read before fetching the batch, or null.</param>
+    /// <param name="partition">The checkpoint partition. Default 0.</param>
+    /// <param name="cancellationToken">Cancels the batch (it then rolls back).</param>
+    /// <exception cref="CheckpointConflictException">The checkpoint moved underneath the batch.</exception>
+    /// <exception cref="ProjectionHaltedException">An event kept failing and the failure policy is Halt.</exception>
+    public async ValueTask<ApplyResult> ApplyAsync(IReadOnlyList<EventEnvelope> batch, StreamPosition? expectedCheckpoint, int partition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        if (expectedCheckpoint is { } expected && Contract.Idempotency == IdempotencyMode.Checkpoint)
+        {
+            // Ordered source: anything at or before the checkpoint was applied already.
+            batch = batch.Where(e => e.Position > expected).ToList();
+        }
+
+        var plan = BatchPlan.Create(_projection, Table, batch, _options.MaxHandlerAttempts);
+        ThrowIfHalting(plan);
+        await EnsurePartitionAsync(partition, cancellationToken).ConfigureAwait(false);
+        for (var retry = 0; ; retry++)
+        {
+            try
+            {
+                var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using var connectionScope = connection.ConfigureAwait(false);
+                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using var transactionScope = transaction.ConfigureAwait(false);
+                var result = await ApplyPlanAsync(connection, transaction, plan, batch, expectedCheckpoint, partition, replay: false, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                Record(result);
+                return result;
+            }
+            catch (Exception ex) when (retry < _options.MaxTransientRetries && IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                ReadModelKitDiagnostics.EventsFailed.Add(batch.Count, ReadModelKitDiagnostics.Tag(Contract.Name));
+                var delay = _options.TransientRetryDelay * Math.Pow(2, retry);
+                NpgsqlLog.TransientRetry(_logger, Contract.Name, retry + 1, delay.TotalMilliseconds, ex);
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Applies dead-lettered events again inside the caller's transaction (no position filter, no compare-and-set).</summary>
+    internal async Task<ApplyResult> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken)
+    {
+        var plan = BatchPlan.Create(_projection, Table, events, _options.MaxHandlerAttempts);
+        ThrowIfHalting(plan);
+        return await ApplyPlanAsync(connection, transaction, plan, events, null, 0, replay: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records <paramref name="result"/> in metrics once its transaction committed.</summary>
+    internal void Record(ApplyResult result)
+    {
+        var tag = ReadModelKitDiagnostics.Tag(Contract.Name);
+        ReadModelKitDiagnostics.EventsApplied.Add(result.Applied, tag);
+        if (result.DeadLettered > 0)
+        {
+            ReadModelKitDiagnostics.EventsDeadLettered.Add(result.DeadLettered, tag);
+        }
+    }
+
+    private void ThrowIfHalting(BatchPlan plan)
+    {
+        if (plan.Poison.Count > 0 && Contract.FailurePolicy == FailurePolicy.Halt)
+        {
+            var first = plan.Poison[0];
+            throw new ProjectionHaltedException(Contract.Name, first.Envelope.EventId, first.Attempts, first.Error);
+        }
+    }
+
+    private async Task<ApplyResult> ApplyPlanAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        BatchPlan plan,
+        IReadOnlyList<EventEnvelope> batch,
+        StreamPosition? expectedCheckpoint,
+        int partition,
+        bool replay,
+        CancellationToken cancellationToken)
+    {
+        using var activity = ReadModelKitDiagnostics.StartActivity("apply_batch", Contract.Name);
+        activity?.SetTag("projection.batch.size", batch.Count);
+        var started = Stopwatch.GetTimestamp();
+        var now = _time.GetUtcNow();
+        if (plan.Poison.Count > 0)
+        {
+            foreach (var poison in plan.Poison)
+            {
+                NpgsqlLog.DeadLettered(_logger, Contract.Name, poison.Envelope.EventId, poison.Envelope.Type, poison.Envelope.OrderingKey, poison.Attempts, poison.Error);
+            }
+
+            await InsertDeadLettersAsync(connection, transaction, plan.Poison.Select(p => (p.Envelope, "dead", p.Error.Message, p.Attempts)), cancellationToken).ConfigureAwait(false);
+        }
+
+        var maxPosition = batch.Count == 0 ? 0 : batch.Max(e => e.Position.Value);
+        DateTimeOffset? lastSourceTime = batch.Count == 0 ? null : batch.Max(e => e.OccurredAt);
+        int fresh;
+        int written;
+        long? checkpoint;
+        Guid[] parked;
+        using (var main = new NpgsqlCommand(replay ? _statements.Replay : _statements.Main, connection, transaction))
+        {
+            var p = main.Parameters;
+            p.Add(new NpgsqlParameter<string> { TypedValue = Contract.Name });
+            p.Add(new NpgsqlParameter<Guid[]> { TypedValue = plan.Events.Select(e => e.EventId).ToArray() });
+            p.Add(new NpgsqlParameter<string[]> { TypedValue = plan.Events.Select(e => e.OrderingKey).ToArray() });
+            p.Add(new NpgsqlParameter<long[]> { TypedValue = plan.Events.Select(e => e.Position.Value).ToArray() });
+            p.Add(new NpgsqlParameter<int> { TypedValue = partition });
+            p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = expectedCheckpoint is { } e ? e.Value : DBNull.Value });
+            p.Add(new NpgsqlParameter<long> { TypedValue = maxPosition });
+            p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = lastSourceTime is { } t ? t.UtcDateTime : DBNull.Value });
+            p.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+            foreach (var parameter in plan.ChangeParameters())
+            {
+                p.Add(parameter);
+            }
+
+            using var reader = await main.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            fresh = reader.GetInt32(0);
+            written = reader.GetInt32(1);
+            checkpoint = reader.IsDBNull(2) ? null : reader.GetInt64(2);
+            parked = reader.GetFieldValue<Guid[]>(3);
+        }
+
+        if (checkpoint is null)
+        {
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            throw new CheckpointConflictException(Contract.Name, partition, expectedCheckpoint);
+        }
+
+        if (parked.Length > 0)
+        {
+            var parkedSet = parked.ToHashSet();
+            var events = plan.Events.Where(e => parkedSet.Contains(e.EventId));
+            await InsertDeadLettersAsync(connection, transaction, events.Select(e => (e, "parked", $"parked behind a dead-lettered event of ordering key '{e.OrderingKey}'", 0)), cancellationToken).ConfigureAwait(false);
+            NpgsqlLog.Parked(_logger, Contract.Name, parked.Length);
+        }
+
+        if (plan.RecomputeCount > 0)
+        {
+            using var recompute = new NpgsqlCommand(_statements.Recompute, connection, transaction);
+            recompute.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+            foreach (var parameter in plan.RecomputeParameters())
+            {
+                recompute.Parameters.Add(parameter);
+            }
+
+            written += (int)(await recompute.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        var result = new ApplyResult(
+            Received: batch.Count,
+            Applied: fresh,
+            Duplicates: plan.Events.Count - fresh - parked.Length,
+            RowsWritten: written,
+            DeadLettered: plan.Poison.Count,
+            Parked: parked.Length,
+            Checkpoint: new StreamPosition(checkpoint.Value));
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        ReadModelKitDiagnostics.BatchDuration.Record(seconds, ReadModelKitDiagnostics.Tag(Contract.Name));
+        activity?.SetTag("projection.batch.applied", fresh);
+        NpgsqlLog.BatchApplied(_logger, Contract.Name, batch.Count, fresh, written, result.Checkpoint.Value, seconds * 1000);
+        return result;
+    }
+
+    private async Task InsertDeadLettersAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        IEnumerable<(EventEnvelope Envelope, string Status, string Error, int Attempts)> rows,
+        CancellationToken cancellationToken)
+    {
+        var list = rows.ToList();
+        using var command = new NpgsqlCommand(_statements.DeadLetter, connection, transaction);
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter<string> { TypedValue = Contract.Name });
+        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = list.Select(r => r.Envelope.EventId).ToArray() });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.OrderingKey).ToArray() });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = list.Select(r => r.Envelope.Version).ToArray() });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = list.Select(r => r.Envelope.Position.Value).ToArray() });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Type).ToArray() });
+        p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = list.Select(r => r.Envelope.OccurredAt.UtcDateTime).ToArray() });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Payload.GetRawText()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Status).ToArray() });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Error).ToArray() });
+        p.Add(new NpgsqlParameter<int[]> { TypedValue = list.Select(r => r.Attempts).ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task EnsurePartitionAsync(int partition, CancellationToken cancellationToken)
+    {
+        lock (_knownPartitions)
+        {
+            if (_knownPartitions.Contains(partition))
+            {
+                return;
+            }
+        }
+
+        await CheckpointRows.EnsureAsync(_dataSource, _schema, Contract.Name, partition, cancellationToken).ConfigureAwait(false);
+        lock (_knownPartitions)
+        {
+            _knownPartitions.Add(partition);
+        }
+    }
+
+    private static bool IsTransient(Exception exception) =>
+        exception is NpgsqlException { IsTransient: true }
+        || exception is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.AdminShutdown }
+        || exception is NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException or EndOfStreamException };
+}

@@ -1,0 +1,83 @@
+using ReadModelKit.Npgsql.Mapping;
+
+namespace ReadModelKit.Npgsql.Apply;
+
+/// <summary>
+/// Replaces the rows of a set of keys with what the mapping's recompute query says they should be:
+/// changed or missing rows are written (version + 1), rows whose key the source no longer returns are tombstoned
+/// (or deleted when the mapping has no tombstone column). Parameters: <c>$1</c> the time, then one array per key column.
+/// </summary>
+internal static class RecomputeStatement
+{
+    public static string Build(ReadModelTable table)
+    {
+        var keys = table.Keys.Select(k => ReadModelTable.Quote(k.Name)).ToList();
+        var values = table.Values.Select(v => ReadModelTable.Quote(v.Name)).ToList();
+        var version = ReadModelTable.Quote(table.Version.Name);
+        var keyBuffers = table.Keys.Select(ColumnBuffer.For).ToList();
+        var unnest = string.Join(", ", keyBuffers.Select((b, i) => $"${i + 2}::{b.ArrayCast}"));
+        var keyList = string.Join(", ", keys);
+        var keyMatch = (string left, string right) => string.Join(" AND ", keys.Select(k => $"{left}.{k} = {right}.{k}"));
+        var insertColumns = keys.Concat(values).Append(version).ToList();
+        var insertValues = keys.Concat(values).Select(c => "e." + c).Append("1").ToList();
+        var updates = values.Select(v => $"{v} = EXCLUDED.{v}").Append($"{version} = t.{version} + 1").ToList();
+        if (table.ProjectedAt is { } projectedAt)
+        {
+            insertColumns.Add(projectedAt);
+            insertValues.Add("$1");
+            updates.Add($"{projectedAt} = EXCLUDED.{projectedAt}");
+        }
+
+        var differs = values.Count == 0
+            ? "false"
+            : $"ROW({string.Join(", ", values.Select(v => "t." + v))}) IS DISTINCT FROM ROW({string.Join(", ", values.Select(v => "EXCLUDED." + v))})";
+        string removed;
+        if (table.Tombstone is { } tombstone)
+        {
+            insertColumns.Add(tombstone);
+            insertValues.Add("NULL");
+            updates.Add($"{tombstone} = NULL");
+            differs += $" OR t.{tombstone} IS NOT NULL";
+            var clears = values.Select(v => $"{v} = NULL").Append($"{tombstone} = $1").Append($"{version} = t.{version} + 1");
+            if (table.ProjectedAt is { } p)
+            {
+                clears = clears.Append($"{p} = $1");
+            }
+
+            removed = $"""
+                UPDATE {table.QualifiedName} t SET {string.Join(", ", clears)}
+                FROM affected a
+                WHERE {keyMatch("t", "a")} AND t.{tombstone} IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM expected e WHERE {keyMatch("e", "a")})
+                RETURNING 1
+                """;
+        }
+        else
+        {
+            removed = $"""
+                DELETE FROM {table.QualifiedName} t USING affected a
+                WHERE {keyMatch("t", "a")} AND NOT EXISTS (SELECT 1 FROM expected e WHERE {keyMatch("e", "a")})
+                RETURNING 1
+                """;
+        }
+
+        return $"""
+            WITH affected AS (
+                SELECT DISTINCT * FROM unnest({unnest}) AS a({keyList})
+            ), expected AS (
+                SELECT {string.Join(", ", keys.Concat(values).Select(c => "q." + c))}
+                FROM ({table.Mapping.RecomputeSql}) AS q
+                WHERE ({string.Join(", ", keys.Select(k => "q." + k))}) IN (SELECT {keyList} FROM affected)
+            ), upserted AS (
+                INSERT INTO {table.QualifiedName} AS t ({string.Join(", ", insertColumns)})
+                SELECT {string.Join(", ", insertValues)} FROM expected e
+                ON CONFLICT ({keyList}) DO UPDATE SET {string.Join(", ", updates)}
+                WHERE {differs}
+                RETURNING 1
+            ), removed AS (
+                {removed}
+            )
+            SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int4
+            """;
+    }
+}

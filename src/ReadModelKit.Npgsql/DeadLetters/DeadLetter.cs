@@ -1,0 +1,12 @@
+using ReadModelKit.Events;
+
+namespace ReadModelKit.Npgsql.DeadLetters;
+
+/// <summary>An event held in the dead-letter table: either dead (it kept failing) or parked (behind a dead event of its ordering key).</summary>
+/// <param name="Id">The dead-letter row id.</param>
+/// <param name="Envelope">The event as received.</param>
+/// <param name="Status"><c>dead</c> or <c>parked</c>.</param>
+/// <param name="Error">The last error (for dead events) or why it was parked.</param>
+/// <param name="Attempts">How many times it was tried.</param>
+/// <param name="CreatedAt">When it was dead-lettered.</param>
+public sealed record DeadLetter(long Id, EventEnvelope Envelope, string Status, string? Error, int Attempts, DateTimeOffset CreatedAt);

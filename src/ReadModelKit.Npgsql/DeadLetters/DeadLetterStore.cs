@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using ReadModelKit.Contracts;
+using ReadModelKit.Events;
+using ReadModelKit.Npgsql.Apply;
+using ReadModelKit.Npgsql.Diagnostics;
+using ReadModelKit.Npgsql.Sql;
+
+namespace ReadModelKit.Npgsql.DeadLetters;
+
+/// <summary>Lists, replays and skips dead-lettered events. A key stays parked until its dead event is replayed successfully or skipped.</summary>
+public sealed class DeadLetterStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly SqlIdentifier _schema;
+    private readonly Func<string, ProjectionApplier> _applier;
+    private readonly ILogger _logger;
+
+    internal DeadLetterStore(NpgsqlDataSource dataSource, SqlIdentifier schema, Func<string, ProjectionApplier> applier, ILogger logger)
+    {
+        _dataSource = dataSource;
+        _schema = schema;
+        _applier = applier;
+        _logger = logger;
+    }
+
+    /// <summary>The open (unresolved) dead letters of a projection, dead and parked, by key and version.</summary>
+    /// <param name="projectionName">The projection.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    public async Task<IReadOnlyList<DeadLetter>> ListAsync(string projectionName, CancellationToken cancellationToken = default)
+    {
+        using var command = _dataSource.CreateCommand($"""
+            SELECT id, event_id, ordering_key, version, position, event_type, occurred_at, payload::text, status, error, attempts, created_at
+            FROM {_schema.Quoted}.dead_letter
+            WHERE projection_name = $1 AND resolved_at IS NULL
+            ORDER BY ordering_key, version, id
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
+        var list = new List<DeadLetter>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new DeadLetter(
+                reader.GetInt64(0),
+                ReadEnvelope(reader, 1),
+                reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9),
+                reader.GetInt32(10),
+                reader.GetFieldValue<DateTimeOffset>(11)));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// Applies every open dead letter of <paramref name="orderingKey"/> again, in version order, in one transaction.
+    /// An event that still fails is dead-lettered again and the rest stay parked behind it.
+    /// </summary>
+    /// <param name="projectionName">The projection.</param>
+    /// <param name="orderingKey">The ordering key whose events to replay.</param>
+    /// <param name="cancellationToken">Cancels the replay (it then rolls back).</param>
+    /// <exception cref="DeadLetterNotFoundException">The key has no open dead letters.</exception>
+    public Task<ApplyResult> ReplayAsync(string projectionName, string orderingKey, CancellationToken cancellationToken = default) =>
+        ResolveAsync(projectionName, orderingKey, skipEventId: null, cancellationToken);
+
+    /// <summary>
+    /// Gives up on one dead event (it is marked skipped and never applied; in inbox mode a redelivery is ignored),
+    /// then replays the events parked behind it.
+    /// </summary>
+    /// <param name="projectionName">The projection.</param>
+    /// <param name="eventId">The dead event to skip.</param>
+    /// <param name="cancellationToken">Cancels the skip (it then rolls back).</param>
+    /// <exception cref="DeadLetterNotFoundException">The event is not an open dead letter.</exception>
+    public async Task<ApplyResult> SkipAsync(string projectionName, Guid eventId, CancellationToken cancellationToken = default)
+    {
+        using var find = _dataSource.CreateCommand($"SELECT ordering_key FROM {_schema.Quoted}.dead_letter WHERE projection_name = $1 AND event_id = $2 AND status = 'dead' AND resolved_at IS NULL");
+        find.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
+        find.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = eventId });
+        var key = await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string
+            ?? throw new DeadLetterNotFoundException(projectionName, $"event {eventId}");
+        return await ResolveAsync(projectionName, key, eventId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ApplyResult> ResolveAsync(string projectionName, string orderingKey, Guid? skipEventId, CancellationToken cancellationToken)
+    {
+        var applier = _applier(projectionName);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transactionScope = transaction.ConfigureAwait(false);
+        var events = new List<EventEnvelope>();
+        using (var take = new NpgsqlCommand($"""
+            UPDATE {_schema.Quoted}.dead_letter
+            SET resolved_at = now(), resolution = CASE WHEN event_id = $3 THEN 'skipped' ELSE 'replayed' END
+            WHERE projection_name = $1 AND ordering_key = $2 AND resolved_at IS NULL
+            RETURNING event_id, ordering_key, version, position, event_type, occurred_at, payload::text
+            """, connection, transaction))
+        {
+            take.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
+            take.Parameters.Add(new NpgsqlParameter<string> { TypedValue = orderingKey });
+            take.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid, Value = skipEventId is { } s ? s : DBNull.Value });
+            using var reader = await take.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(ReadEnvelope(reader, 0));
+            }
+        }
+
+        if (events.Count == 0)
+        {
+            throw new DeadLetterNotFoundException(projectionName, $"ordering key '{orderingKey}'");
+        }
+
+        if (skipEventId is { } skipped)
+        {
+            events.RemoveAll(e => e.EventId == skipped);
+            if (applier.Contract.Idempotency == IdempotencyMode.Inbox)
+            {
+                using var inbox = new NpgsqlCommand($"INSERT INTO {_schema.Quoted}.inbox (projection_name, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", connection, transaction);
+                inbox.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
+                inbox.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = skipped });
+                await inbox.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var result = await applier.ReplayAsync(connection, transaction, events.OrderBy(e => e.Version).ToList(), cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        applier.Record(result);
+        NpgsqlLog.DeadLettersResolved(_logger, projectionName, orderingKey, skipEventId is null ? "replayed" : "skipped", result.Applied);
+        return result;
+    }
+
+    private static EventEnvelope ReadEnvelope(NpgsqlDataReader reader, int offset)
+    {
+        using var payload = JsonDocument.Parse(reader.GetString(offset + 6));
+        return new EventEnvelope
+        {
+            EventId = reader.GetGuid(offset),
+            OrderingKey = reader.GetString(offset + 1),
+            Version = reader.GetInt64(offset + 2),
+            Position = new StreamPosition(reader.GetInt64(offset + 3)),
+            Type = reader.GetString(offset + 4),
+            OccurredAt = reader.GetFieldValue<DateTimeOffset>(offset + 5),
+            Payload = payload.RootElement.Clone(),
+        };
+    }
+}

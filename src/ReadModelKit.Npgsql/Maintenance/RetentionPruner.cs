@@ -1,0 +1,110 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using ReadModelKit.Npgsql.Diagnostics;
+using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Sql;
+
+namespace ReadModelKit.Npgsql.Maintenance;
+
+/// <summary>
+/// Removes old inbox rows and old tombstones in small batches, each its own short transaction that skips rows
+/// another transaction holds (<c>FOR UPDATE SKIP LOCKED</c>), so pruning never blocks the apply path.
+/// </summary>
+public sealed class RetentionPruner
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly SqlIdentifier _schema;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    internal RetentionPruner(NpgsqlDataSource dataSource, SqlIdentifier schema, TimeProvider time, ILogger logger)
+    {
+        _dataSource = dataSource;
+        _schema = schema;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Deletes inbox rows of <paramref name="projectionName"/> processed more than <paramref name="retention"/> ago.
+    /// An event redelivered after its inbox row is gone is applied again; the version guard still stops it from
+    /// overwriting newer rows, so keep the retention longer than the longest redelivery window of the source.
+    /// </summary>
+    /// <param name="projectionName">The projection.</param>
+    /// <param name="retention">How long inbox rows are kept.</param>
+    /// <param name="batchSize">Rows per delete transaction. Default 1000.</param>
+    /// <param name="maxBatches">Upper bound of batches in this call. Default 100.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>The number of rows deleted.</returns>
+    public Task<long> PruneInboxAsync(string projectionName, TimeSpan retention, int batchSize = 1000, int maxBatches = 100, CancellationToken cancellationToken = default) =>
+        PruneAsync(
+            $"{_schema.Quoted}.inbox",
+            $"""
+            DELETE FROM {_schema.Quoted}.inbox WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM {_schema.Quoted}.inbox
+                WHERE projection_name = $1 AND processed_at < $2
+                LIMIT $3 FOR UPDATE SKIP LOCKED))
+            """,
+            projectionName,
+            retention,
+            batchSize,
+            maxBatches,
+            cancellationToken);
+
+    /// <summary>
+    /// Physically deletes rows tombstoned more than <paramref name="horizon"/> ago. After that, an upsert older than the
+    /// tombstone could recreate the row, so the horizon must exceed the longest time an event can arrive late.
+    /// </summary>
+    /// <param name="table">The projection's checked table (from <see cref="Apply.ProjectionApplier.Table"/>).</param>
+    /// <param name="horizon">How long tombstones are kept.</param>
+    /// <param name="batchSize">Rows per delete transaction. Default 1000.</param>
+    /// <param name="maxBatches">Upper bound of batches in this call. Default 100.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>The number of rows deleted.</returns>
+    /// <exception cref="Exceptions.ReadModelKitException">The mapping has no tombstone column.</exception>
+    public Task<long> PurgeTombstonesAsync(ReadModelTable table, TimeSpan horizon, int batchSize = 1000, int maxBatches = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        var tombstone = table.Tombstone ?? throw new Exceptions.ReadModelKitException($"Projection '{table.ProjectionName}' maps no TombstoneColumn, so it has no tombstones to purge.", table.ProjectionName);
+        return PruneAsync(
+            table.QualifiedName,
+            $"""
+            DELETE FROM {table.QualifiedName} WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM {table.QualifiedName}
+                WHERE $1::text IS NOT NULL AND {tombstone} < $2
+                LIMIT $3 FOR UPDATE SKIP LOCKED))
+            """,
+            table.ProjectionName,
+            horizon,
+            batchSize,
+            maxBatches,
+            cancellationToken);
+    }
+
+    private async Task<long> PruneAsync(string tableName, string sql, string projectionName, TimeSpan age, int batchSize, int maxBatches, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(age, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatches, 1);
+        var cutoff = (_time.GetUtcNow() - age).UtcDateTime;
+        long total = 0;
+        var batches = 0;
+        while (batches < maxBatches && !cancellationToken.IsCancellationRequested)
+        {
+            using var command = _dataSource.CreateCommand(sql);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            batches++;
+            total += deleted;
+            if (deleted < batchSize)
+            {
+                break;
+            }
+        }
+
+        NpgsqlLog.Pruned(_logger, tableName, total, batches);
+        return total;
+    }
+}

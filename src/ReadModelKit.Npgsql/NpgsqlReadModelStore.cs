@@ -1,0 +1,117 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ReadModelKit.Exceptions;
+using ReadModelKit.Npgsql.Apply;
+using ReadModelKit.Npgsql.Checkpoints;
+using ReadModelKit.Npgsql.DeadLetters;
+using ReadModelKit.Npgsql.Diagnostics;
+using ReadModelKit.Npgsql.Maintenance;
+using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Schema;
+using ReadModelKit.Npgsql.Sql;
+using ReadModelKit.Projections;
+
+namespace ReadModelKit.Npgsql;
+
+/// <summary>
+/// The PostgreSQL store of ReadModelKit. Call <see cref="InitializeAsync"/> once at start-up: it migrates the library's
+/// schema, checks every mapped table against the database and creates the checkpoints. Then take an applier per projection.
+/// </summary>
+public sealed class NpgsqlReadModelStore
+{
+    private readonly ReadModelKitDataSource _dataSource;
+    private readonly NpgsqlReadModelOptions _options;
+    private readonly IReadOnlyDictionary<string, IProjection> _projections;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly SqlIdentifier _schema;
+    private readonly ILogger _logger;
+    private Dictionary<string, ProjectionApplier>? _appliers;
+
+    /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>.</summary>
+    /// <param name="dataSource">The database.</param>
+    /// <param name="options">The store options, including table mappings.</param>
+    /// <param name="projections">The registered projections.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="loggers">Logger factory, or null for none.</param>
+    public NpgsqlReadModelStore(ReadModelKitDataSource dataSource, NpgsqlReadModelOptions options, IEnumerable<IProjection> projections, TimeProvider time, ILoggerFactory? loggers = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(projections);
+        _dataSource = dataSource;
+        _options = options;
+        _projections = projections.ToDictionary(p => p.Contract.Name, StringComparer.Ordinal);
+        _time = time ?? TimeProvider.System;
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+        _logger = _loggers.CreateLogger("ReadModelKit.Npgsql");
+        _schema = SqlIdentifier.From(options.Schema, "ReadModelKit schema");
+        DeadLetters = new DeadLetterStore(dataSource.DataSource, _schema, GetApplier, _logger);
+        Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger);
+    }
+
+    /// <summary>Lists, replays and skips dead-lettered events.</summary>
+    public DeadLetterStore DeadLetters { get; }
+
+    /// <summary>Bounded pruning of inbox rows and tombstones.</summary>
+    public RetentionPruner Retention { get; }
+
+    /// <summary>The schema holding the library's tables.</summary>
+    public string Schema => _schema.Name;
+
+    /// <summary>
+    /// Migrates the schema, checks every mapping against its live table (all problems of all projections in one exception)
+    /// and creates the checkpoint rows. Safe to call from several processes at once, and more than once.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels start-up.</param>
+    /// <exception cref="ReadModelMappingException">A mapped table does not match its mapping.</exception>
+    /// <exception cref="ReadModelKitException">A mapping names an unregistered projection, or a registered projection has no mapping.</exception>
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        var dataSource = _dataSource.DataSource;
+        var from = await new SchemaMigrator(dataSource, _schema.Name).MigrateAsync(cancellationToken).ConfigureAwait(false);
+        if (from != SchemaMigrator.LatestVersion)
+        {
+            NpgsqlLog.SchemaMigrated(_logger, _schema.Name, from, SchemaMigrator.LatestVersion);
+        }
+
+        var unmapped = _projections.Keys.Where(name => !_options.Mappings.ContainsKey(name)).ToList();
+        var unknown = _options.Mappings.Keys.Where(name => !_projections.ContainsKey(name)).ToList();
+        if (unmapped.Count > 0 || unknown.Count > 0)
+        {
+            var problems = unmapped.Select(n => $"projection '{n}' has no table mapping: add o.Map(\"{n}\", new ReadModelTableMapping {{ … }}) in UseNpgsql")
+                .Concat(unknown.Select(n => $"a table mapping names '{n}', which is not a registered projection: register it with AddProjection(projection) or remove the mapping"));
+            throw new ReadModelKitException("ReadModelKit.Npgsql cannot start: " + string.Join("; ", problems) + ".");
+        }
+
+        var appliers = new Dictionary<string, ProjectionApplier>(StringComparer.Ordinal);
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            foreach (var (name, projection) in _projections)
+            {
+                var table = await ReadModelTableInspector.InspectAsync(connection, name, _options.Mappings[name], cancellationToken).ConfigureAwait(false);
+                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"));
+            }
+        }
+
+        foreach (var name in appliers.Keys)
+        {
+            await CheckpointRows.EnsureAsync(dataSource, _schema, name, 0, cancellationToken).ConfigureAwait(false);
+        }
+
+        _appliers = appliers;
+    }
+
+    /// <summary>The applier of one projection.</summary>
+    /// <param name="projectionName">The projection.</param>
+    /// <exception cref="InvalidOperationException"><see cref="InitializeAsync"/> has not run.</exception>
+    /// <exception cref="ReadModelKitException">No projection has that name.</exception>
+    public ProjectionApplier GetApplier(string projectionName)
+    {
+        var appliers = _appliers ?? throw new InvalidOperationException("Call NpgsqlReadModelStore.InitializeAsync at start-up before applying events.");
+        return appliers.TryGetValue(projectionName, out var applier)
+            ? applier
+            : throw new ReadModelKitException($"No projection named '{projectionName}' is registered with ReadModelKit.Npgsql. Registered: {string.Join(", ", appliers.Keys)}.", projectionName);
+    }
+}

@@ -1,0 +1,59 @@
+namespace ReadModelKit.Npgsql.Schema;
+
+/// <summary>
+/// The library's own tables, as an ordered list of migrations. A release only appends migrations; applied ones never change.
+/// <c>{schema}</c> is replaced by the quoted, validated schema name.
+/// </summary>
+internal static class SchemaMigrations
+{
+    public static IReadOnlyList<(int Version, string Description, string Sql)> All { get; } =
+    [
+        (1, "inbox, checkpoint, dead letter", """
+            CREATE TABLE IF NOT EXISTS {schema}.inbox (
+                projection_name text        NOT NULL,
+                event_id        uuid        NOT NULL,
+                processed_at    timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (projection_name, event_id)
+            );
+            -- processed_at grows with insertion order, so a BRIN index serves bounded pruning at almost no insert cost.
+            CREATE INDEX IF NOT EXISTS inbox_processed_at_brin ON {schema}.inbox USING brin (processed_at);
+
+            CREATE TABLE IF NOT EXISTS {schema}.checkpoint (
+                projection_name  text        NOT NULL,
+                partition_id     integer     NOT NULL DEFAULT 0,
+                position         bigint      NOT NULL DEFAULT 0,
+                last_source_time timestamptz,
+                projected_at     timestamptz,
+                state            text        NOT NULL DEFAULT 'CatchingUp',
+                last_error       text,
+                updated_at       timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (projection_name, partition_id)
+            );
+
+            CREATE TABLE IF NOT EXISTS {schema}.dead_letter (
+                id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                projection_name  text        NOT NULL,
+                event_id         uuid        NOT NULL,
+                ordering_key     text        NOT NULL,
+                version          bigint      NOT NULL,
+                position         bigint      NOT NULL,
+                event_type       text        NOT NULL,
+                occurred_at      timestamptz NOT NULL,
+                payload          jsonb       NOT NULL,
+                status           text        NOT NULL CHECK (status IN ('dead', 'parked')),
+                error            text,
+                attempts         integer     NOT NULL DEFAULT 0,
+                created_at       timestamptz NOT NULL DEFAULT now(),
+                resolved_at      timestamptz,
+                resolution       text CHECK (resolution IN ('replayed', 'skipped'))
+            );
+            CREATE UNIQUE INDEX IF NOT EXISTS dead_letter_open_event
+                ON {schema}.dead_letter (projection_name, event_id) WHERE resolved_at IS NULL;
+            CREATE INDEX IF NOT EXISTS dead_letter_open_key
+                ON {schema}.dead_letter (projection_name, ordering_key) WHERE resolved_at IS NULL;
+            """),
+    ];
+
+    /// <summary>The schema version this release creates.</summary>
+    public static int Latest => All[^1].Version;
+}
