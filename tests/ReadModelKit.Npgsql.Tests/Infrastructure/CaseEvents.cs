@@ -79,6 +79,8 @@ public sealed class CaseListProjection(ProjectionContract contract) : IProjectio
                 ["title"] = payload.TryGetProperty("title", out var title) && title.ValueKind != JsonValueKind.Null ? title.GetString() : null,
             })],
             "CaseDeleted" => [RowChange.Tombstone(key, envelope.Version)],
+            "Incomplete" => [RowChange.Upsert(key, envelope.Version, new Dictionary<string, object?> { ["status"] = "x" })],
+            "WrongType" => [RowChange.Upsert(key, envelope.Version, new Dictionary<string, object?> { ["status"] = "x", ["title"] = 42 })],
             _ => throw new UnknownEventTypeException(Contract.Name, envelope.Type, envelope.EventId),
         };
     }
