@@ -14,7 +14,7 @@ namespace ReadModelKit.Npgsql.Apply;
 internal sealed class ApplyStatements
 {
     /// <summary>Parameters of the main statement before the key and value arrays.</summary>
-    public const int FixedParameters = 12;
+    public const int FixedParameters = 13;
 
     public ApplyStatements(ReadModelTable table, IdempotencyMode mode, SqlIdentifier schema)
     {
@@ -26,6 +26,7 @@ internal sealed class ApplyStatements
                 (projection_name, event_id, ordering_key, version, position, event_type, occurred_at, payload, status, error, attempts)
             SELECT $1, d.* FROM unnest($2::uuid[], $3::text[], $4::int8[], $5::int8[], $6::text[], $7::timestamptz[], $8::jsonb[], $9::text[], $10::text[], $11::int4[])
                 AS d(event_id, ordering_key, version, position, event_type, occurred_at, payload, status, error, attempts)
+            {(mode == IdempotencyMode.Inbox ? $"WHERE NOT EXISTS (SELECT 1 FROM {schema.Quoted}.inbox i WHERE i.projection_name = $1 AND i.event_id = d.event_id)" : "")}
             ON CONFLICT (projection_name, event_id) WHERE resolved_at IS NULL DO NOTHING
             """;
         Recompute = table.Mapping.RecomputeSql is null ? null : RecomputeStatement.Build(table);
@@ -37,7 +38,7 @@ internal sealed class ApplyStatements
     /// <summary>The main statement for replaying dead-lettered events (no checkpoint position filter).</summary>
     public string Replay { get; }
 
-    /// <summary>Inserts dead-lettered and parked events.</summary>
+    /// <summary>Inserts dead-lettered and parked events (in inbox mode, not those the inbox already holds: a redelivered skipped event stays skipped).</summary>
     public string DeadLetter { get; }
 
     /// <summary>Recomputes affected keys from the mapping's recompute query, or null when the mapping has none.</summary>
@@ -110,18 +111,19 @@ internal sealed class ApplyStatements
         var sql = new StringBuilder();
         sql.Append($"""
             WITH batch AS (
-                SELECT * FROM unnest($2::uuid[], $3::text[], $4::int8[]) AS b(event_id, ordering_key, position)
+                SELECT * FROM unnest($2::uuid[], $3::text[], $4::int8[], $10::int8[]) AS b(event_id, ordering_key, position, version)
             ), cp_now AS (
                 SELECT position FROM {schema}.checkpoint WHERE projection_name = $1 AND partition_id = $5
             ), parked AS (
                 SELECT b.event_id FROM batch b
                 WHERE EXISTS (SELECT 1 FROM {schema}.dead_letter d
-                              WHERE d.projection_name = $1 AND d.ordering_key = b.ordering_key AND d.resolved_at IS NULL)
+                              WHERE d.projection_name = $1 AND d.ordering_key = b.ordering_key AND d.resolved_at IS NULL
+                                AND d.version <= b.version)
             ), fresh AS (
                 {fresh}
             ), changes AS (
                 SELECT c.event_id, c.version, c.kind, {string.Join(", ", selects)}
-                FROM unnest($10::uuid[], $11::int8[], $12::int2[], {string.Join(", ", unnestArgs)})
+                FROM unnest($11::uuid[], $12::int8[], $13::int2[], {string.Join(", ", unnestArgs)})
                     AS c(event_id, version, kind, {string.Join(", ", aliases)})
                 WHERE c.event_id IN (SELECT event_id FROM fresh)
             ), latest AS (

@@ -150,6 +150,7 @@ public sealed class ProjectionApplier
         activity?.SetTag("projection.batch.size", batch.Count);
         var started = Stopwatch.GetTimestamp();
         var now = _time.GetUtcNow();
+        var deadLettered = 0;
         if (plan.Poison.Count > 0)
         {
             foreach (var poison in plan.Poison)
@@ -157,7 +158,7 @@ public sealed class ProjectionApplier
                 NpgsqlLog.DeadLettered(_logger, Contract.Name, poison.Envelope.EventId, poison.Envelope.Type, poison.Envelope.OrderingKey, poison.Attempts, poison.Error);
             }
 
-            await InsertDeadLettersAsync(connection, transaction, plan.Poison.Select(p => (p.Envelope, "dead", p.Error.Message, p.Attempts)), cancellationToken).ConfigureAwait(false);
+            deadLettered = await InsertDeadLettersAsync(connection, transaction, plan.Poison.Select(p => (p.Envelope, "dead", p.Error.Message, p.Attempts)), cancellationToken).ConfigureAwait(false);
         }
 
         var maxPosition = batch.Count == 0 ? 0 : batch.Max(e => e.Position.Value);
@@ -178,6 +179,7 @@ public sealed class ProjectionApplier
             p.Add(new NpgsqlParameter<long> { TypedValue = maxPosition });
             p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = lastSourceTime is { } t ? t.UtcDateTime : DBNull.Value });
             p.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+            p.Add(new NpgsqlParameter<long[]> { TypedValue = plan.Events.Select(e => e.Version).ToArray() });
             foreach (var parameter in plan.ChangeParameters())
             {
                 p.Add(parameter);
@@ -220,9 +222,9 @@ public sealed class ProjectionApplier
         var result = new ApplyResult(
             Received: batch.Count,
             Applied: fresh,
-            Duplicates: plan.Events.Count - fresh - parked.Length,
+            Duplicates: plan.Events.Count - fresh - parked.Length + plan.Poison.Count - deadLettered,
             RowsWritten: written,
-            DeadLettered: plan.Poison.Count,
+            DeadLettered: deadLettered,
             Parked: parked.Length,
             Checkpoint: new StreamPosition(checkpoint.Value));
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -232,7 +234,7 @@ public sealed class ProjectionApplier
         return result;
     }
 
-    private async Task InsertDeadLettersAsync(
+    private async Task<int> InsertDeadLettersAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
         IEnumerable<(EventEnvelope Envelope, string Status, string Error, int Attempts)> rows,
@@ -252,7 +254,7 @@ public sealed class ProjectionApplier
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Status).ToArray() });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Error).ToArray() });
         p.Add(new NpgsqlParameter<int[]> { TypedValue = list.Select(r => r.Attempts).ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task EnsurePartitionAsync(int partition, CancellationToken cancellationToken)
