@@ -28,3 +28,36 @@ public sealed class ProjectionApplierTests(PostgresSchemaFixture db) : IClassFix
         Assert.Equal(6L, await db.ScalarAsync<long>($"SELECT count(*) FROM \"{db.Schema}_rmk\".inbox WHERE projection_name = 'basic'"));
     }
 }
+
+public sealed class CheckpointCompareAndSetTests(PostgresSchemaFixture db) : IClassFixture<PostgresSchemaFixture>
+{
+    [Fact]
+    public async Task A_batch_whose_checkpoint_moved_underneath_is_rolled_back_with_what_to_do()
+    {
+        var projection = new CaseListProjection(ContractFor("cas", IdempotencyMode.Checkpoint));
+        var store = await StoreFactory.CreateAsync(db, projection, "cas_rm");
+        var applier = store.GetApplier("cas");
+        var winner = await applier.ApplyAsync([Upserted("t1", 1, 1, "open", position: 1), Upserted("t1", 2, 1, "open", position: 2)], ReadModelKit.Events.StreamPosition.Start, 0);
+
+        var exception = await Assert.ThrowsAsync<ReadModelKit.Npgsql.Apply.CheckpointConflictException>(async () =>
+            await applier.ApplyAsync([Upserted("t1", 3, 1, "stale node", position: 3)], ReadModelKit.Events.StreamPosition.Start, 0));
+
+        Assert.Equal(2, winner.Checkpoint.Value);
+        Assert.Equal("The checkpoint of projection 'cas' (partition 0) is no longer at 0: another applier committed first. The batch was rolled back; re-read the checkpoint and continue from there.", exception.Message);
+        Assert.Equal(2, (await ReadModelRows.ReadAsync(db.DataSource, "cas_rm")).Count);
+        Assert.Equal(2L, await db.ScalarAsync<long>($"SELECT position FROM \"{db.Schema}_rmk\".checkpoint WHERE projection_name = 'cas'"));
+    }
+
+    [Fact]
+    public async Task Partitions_have_their_own_checkpoints()
+    {
+        var projection = new CaseListProjection(ContractFor("cas_parts", IdempotencyMode.Checkpoint));
+        var store = await StoreFactory.CreateAsync(db, projection, "cas_parts_rm");
+        var applier = store.GetApplier("cas_parts");
+
+        await applier.ApplyAsync([Upserted("t1", 1, 1, "open", position: 5)], ReadModelKit.Events.StreamPosition.Start, 3);
+        await applier.ApplyAsync([Upserted("t1", 2, 1, "open", position: 2)], ReadModelKit.Events.StreamPosition.Start, 0);
+
+        Assert.Equal("0:2|3:5", await db.ScalarAsync<string>($"SELECT string_agg(partition_id || ':' || position, '|' ORDER BY partition_id) FROM \"{db.Schema}_rmk\".checkpoint WHERE projection_name = 'cas_parts'"));
+    }
+}
