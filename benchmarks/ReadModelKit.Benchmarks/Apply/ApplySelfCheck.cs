@@ -17,11 +17,11 @@ public static class ApplySelfCheck
         await inbox.GlobalSetupAsync();
         try
         {
-            failures += await CheckAsync(inbox, "PerEventTransactions", inbox.IterationSetup, async () => await inbox.PerEventTransactions(), BenchDatabase.Table, "rmk.inbox");
-            failures += await CheckAsync(inbox, "BinaryCopy", inbox.IterationSetup, async () => await inbox.BinaryCopy(), "copy_case_list", "copy_inbox");
-            failures += await CheckAsync(inbox, "InboxBatch100", inbox.IterationSetup, inbox.InboxBatch100, BenchDatabase.Table, "rmk.inbox");
-            failures += await CheckAsync(inbox, "InboxBatch1000", inbox.IterationSetup, inbox.InboxBatch1000, BenchDatabase.Table, "rmk.inbox");
-            failures += await CheckAsync(inbox, "InboxBatch5000", inbox.IterationSetup, inbox.InboxBatch5000, BenchDatabase.Table, "rmk.inbox");
+            failures += await CheckAsync(inbox, "PerEventTransactions", inbox.IterationSetup, async () => await inbox.PerEventTransactions(), BenchDatabase.Table, BenchDatabase.LibrarySchema + ".inbox");
+            failures += await CheckAsync(inbox, "BinaryCopy", inbox.IterationSetup, async () => await inbox.BinaryCopy(), BenchDatabase.CopyTable, BenchDatabase.CopyInbox);
+            failures += await CheckAsync(inbox, "InboxBatch100", inbox.IterationSetup, inbox.InboxBatch100, BenchDatabase.Table, BenchDatabase.LibrarySchema + ".inbox");
+            failures += await CheckAsync(inbox, "InboxBatch1000", inbox.IterationSetup, inbox.InboxBatch1000, BenchDatabase.Table, BenchDatabase.LibrarySchema + ".inbox");
+            failures += await CheckAsync(inbox, "InboxBatch5000", inbox.IterationSetup, inbox.InboxBatch5000, BenchDatabase.Table, BenchDatabase.LibrarySchema + ".inbox");
         }
         finally
         {
@@ -32,7 +32,7 @@ public static class ApplySelfCheck
         await checkpoint.GlobalSetupAsync();
         try
         {
-            failures += await CheckAsync(checkpoint, "BinaryCopyRowsOnly", checkpoint.IterationSetup, async () => await checkpoint.BinaryCopyRowsOnly(), "copy_case_list", null);
+            failures += await CheckAsync(checkpoint, "BinaryCopyRowsOnly", checkpoint.IterationSetup, async () => await checkpoint.BinaryCopyRowsOnly(), BenchDatabase.CopyTable, null);
             failures += await CheckAsync(checkpoint, "CheckpointBatch1000", checkpoint.IterationSetup, checkpoint.CheckpointBatch1000, BenchDatabase.Table, null);
             failures += await CheckAsync(checkpoint, "CheckpointBatch5000", checkpoint.IterationSetup, checkpoint.CheckpointBatch5000, BenchDatabase.Table, null);
         }

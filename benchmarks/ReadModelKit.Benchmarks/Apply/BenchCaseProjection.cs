@@ -38,8 +38,9 @@ public sealed class BenchCaseProjection(IdempotencyMode mode) : IProjection
     };
 
     /// <summary>The mapping of <see cref="TableSql"/>.</summary>
-    public static ReadModelTableMapping Mapping(string table) => new()
+    public static ReadModelTableMapping Mapping(string schema, string table) => new()
     {
+        Schema = schema,
         Table = table,
         KeyColumns = ["tenant_id", "case_id"],
         ValueColumns = ["status", "assignee", "open_task_count"],

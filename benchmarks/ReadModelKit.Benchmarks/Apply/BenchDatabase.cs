@@ -11,16 +11,29 @@ namespace ReadModelKit.Benchmarks.Apply;
 /// <summary>
 /// One PostgreSQL server per benchmark process with the tables every apply scenario writes:
 /// <list type="bullet">
-/// <item><c>rmk.inbox</c>, <c>rmk.checkpoint</c>, <c>rmk.dead_letter</c>: the library's own tables, created by <see cref="NpgsqlReadModelStore.InitializeAsync"/>
+/// <item><c>bench_rmk.inbox</c>, <c>.checkpoint</c>, <c>.dead_letter</c>: the library's own tables, created by <see cref="NpgsqlReadModelStore.InitializeAsync"/>
 /// (inbox: primary key (projection_name, event_id) + BRIN on processed_at);</item>
-/// <item><c>public.case_list</c>: the read model (primary key (tenant_id, case_id)), written by the library and by the per-event baseline;</item>
-/// <item><c>public.copy_inbox</c>, <c>public.copy_case_list</c>: the COPY ceiling's targets, same columns and defaults and the same primary keys, no other index.</item>
+/// <item><c>bench.case_list</c>: the read model (primary key (tenant_id, case_id)), written by the library and by the per-event baseline;</item>
+/// <item><c>bench.copy_inbox</c>, <c>bench.copy_case_list</c>: the COPY ceiling's targets, same columns, defaults and primary keys, no other index.</item>
 /// </list>
+/// Both schemas are dropped and created again at start, so a server named by <c>READMODELKIT_CONNECTION</c> can be reused.
 /// </summary>
 public sealed class BenchDatabase : IAsyncDisposable
 {
-    public const string LibrarySchema = "rmk";
-    public const string Table = "case_list";
+    /// <summary>The library's schema.</summary>
+    public const string LibrarySchema = "bench_rmk";
+
+    /// <summary>The schema of the read model and the COPY targets.</summary>
+    public const string TableSchema = "bench";
+
+    /// <summary>The read model, schema-qualified.</summary>
+    public const string Table = TableSchema + ".case_list";
+
+    /// <summary>The COPY ceiling's inbox: the library inbox's columns and primary key, no BRIN index.</summary>
+    public const string CopyInbox = TableSchema + ".copy_inbox";
+
+    /// <summary>The COPY ceiling's read model: the read model's columns and primary key.</summary>
+    public const string CopyTable = TableSchema + ".copy_case_list";
 
     private readonly PostgresServer _server;
 
@@ -46,26 +59,28 @@ public sealed class BenchDatabase : IAsyncDisposable
         var server = await PostgresServer.StartAsync(Console.WriteLine);
         var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
         var projection = new BenchCaseProjection(mode);
-        await using (var command = dataSource.CreateCommand(string.Format(CultureInfo.InvariantCulture, BenchCaseProjection.TableSql, Table)))
-        {
-            await command.ExecuteNonQueryAsync();
-        }
+
+        // A server from READMODELKIT_CONNECTION may hold a previous run's objects: start from nothing.
+        await ExecuteAsync(dataSource, $"""
+            DROP SCHEMA IF EXISTS {LibrarySchema} CASCADE;
+            DROP SCHEMA IF EXISTS {TableSchema} CASCADE;
+            CREATE SCHEMA {TableSchema};
+            {string.Format(CultureInfo.InvariantCulture, BenchCaseProjection.TableSql, Table)};
+            CREATE TABLE {CopyTable} (LIKE {Table} INCLUDING DEFAULTS, PRIMARY KEY (tenant_id, case_id))
+            """);
 
         var options = new NpgsqlReadModelOptions { Schema = LibrarySchema };
-        options.Map(projection.Contract.Name, BenchCaseProjection.Mapping(Table));
+        options.Map(projection.Contract.Name, BenchCaseProjection.Mapping(TableSchema, "case_list"));
         var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(dataSource), options, [projection], TimeProvider.System);
         await store.InitializeAsync();
         var database = new BenchDatabase(server, dataSource, projection, store.GetApplier(projection.Contract.Name));
-        await database.ExecuteAsync($"""
-            CREATE TABLE copy_inbox (LIKE {LibrarySchema}.inbox INCLUDING DEFAULTS, PRIMARY KEY (projection_name, event_id));
-            CREATE TABLE copy_case_list (LIKE {Table} INCLUDING DEFAULTS, PRIMARY KEY (tenant_id, case_id));
-            """);
+        await ExecuteAsync(dataSource, $"CREATE TABLE {CopyInbox} (LIKE {LibrarySchema}.inbox INCLUDING DEFAULTS, PRIMARY KEY (projection_name, event_id))");
         return database;
     }
 
     /// <summary>Empties the read model, the COPY targets and (when <paramref name="inbox"/>) the inbox, and moves the checkpoint back to 0.</summary>
     public Task ResetAsync(bool inbox) => ExecuteAsync($"""
-        TRUNCATE {Table}, copy_inbox, copy_case_list{(inbox ? $", {LibrarySchema}.inbox" : string.Empty)};
+        TRUNCATE {Table}, {CopyInbox}, {CopyTable}{(inbox ? $", {LibrarySchema}.inbox" : string.Empty)};
         UPDATE {LibrarySchema}.checkpoint SET position = 0, last_source_time = NULL, projected_at = NULL;
         """);
 
@@ -97,9 +112,11 @@ public sealed class BenchDatabase : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    public async Task ExecuteAsync(string sql)
+    public Task ExecuteAsync(string sql) => ExecuteAsync(DataSource, sql);
+
+    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
     {
-        await using var connection = await DataSource.OpenConnectionAsync();
+        await using var connection = await dataSource.OpenConnectionAsync();
         foreach (var statement in sql.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             // One statement at a time: VACUUM cannot run inside the implicit transaction of a multi-statement batch.

@@ -5,7 +5,7 @@ namespace ReadModelKit.Benchmarks.Apply;
 
 /// <summary>
 /// The raw ceiling: binary COPY of the workload's already projected rows, in one transaction, into tables with the same
-/// columns and primary keys as the real ones and no other index (<c>copy_inbox</c>, <c>copy_case_list</c>).
+/// columns and primary keys as the real ones and no other index (<see cref="BenchDatabase.CopyInbox"/>, <see cref="BenchDatabase.CopyTable"/>).
 /// No dedupe, no version guard, no checkpoint: the fastest way PostgreSQL takes these rows (synchronous row writes into
 /// Npgsql's buffer; only the flushes touch the socket).
 /// </summary>
@@ -18,7 +18,7 @@ public static class BinaryCopyCeiling
         ulong copied = 0;
         if (inbox)
         {
-            await using var importer = await connection.BeginBinaryImportAsync("COPY copy_inbox (projection_name, event_id) FROM STDIN (FORMAT BINARY)");
+            await using var importer = await connection.BeginBinaryImportAsync($"COPY {BenchDatabase.CopyInbox} (projection_name, event_id) FROM STDIN (FORMAT BINARY)");
             for (var i = 0; i < rows.Count; i++)
             {
                 importer.StartRow();
@@ -31,7 +31,7 @@ public static class BinaryCopyCeiling
 
         var projectedAt = DateTime.UtcNow;
         await using (var importer = await connection.BeginBinaryImportAsync(
-            "COPY copy_case_list (tenant_id, case_id, status, assignee, open_task_count, version, projected_at) FROM STDIN (FORMAT BINARY)"))
+            $"COPY {BenchDatabase.CopyTable} (tenant_id, case_id, status, assignee, open_task_count, version, projected_at) FROM STDIN (FORMAT BINARY)"))
         {
             for (var i = 0; i < rows.Count; i++)
             {
