@@ -9,11 +9,11 @@ namespace ReadModelKit.Benchmarks.Apply;
 /// Shared set-up of the apply scenarios: one PostgreSQL server per benchmark process (started in the scenario's GlobalSetup,
 /// removed in GlobalCleanup) and batching of the workload.
 /// Each invocation writes <see cref="ApplyWorkload.Events"/> events and reports per event (OperationsPerInvoke).
-/// Monitoring strategy: one invocation per iteration, no pilot, 2 warm-up + 5 measured iterations.
+/// Monitoring strategy: one invocation per iteration, no pilot, 2 warm-up + 7 measured iterations.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ApplyBenchmarkConfig))]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 5)]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 7)]
 public abstract class ApplyBenchmarkBase
 {
     protected const int Events = ApplyWorkload.Events;

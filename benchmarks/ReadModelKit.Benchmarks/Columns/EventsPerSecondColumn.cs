@@ -5,7 +5,7 @@ using BenchmarkDotNet.Running;
 
 namespace ReadModelKit.Benchmarks.Columns;
 
-/// <summary>Throughput: operations (events, with OperationsPerInvoke = events per invocation) per second, from the mean time per operation.</summary>
+/// <summary>Throughput: operations (events, with OperationsPerInvoke = events per invocation) per second, from the median time per operation.</summary>
 public sealed class EventsPerSecondColumn : IColumn
 {
     public string Id => nameof(EventsPerSecondColumn);
@@ -22,13 +22,13 @@ public sealed class EventsPerSecondColumn : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Events per second (1 s / mean time per event)";
+    public string Legend => "Events per second (1 s / median time per event)";
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, summary.Style);
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-        Throughput.MeanNanoseconds(summary, benchmarkCase) is { } mean
-            ? (1e9 / mean).ToString("N0", CultureInfo.InvariantCulture)
+        Throughput.MedianNanoseconds(summary, benchmarkCase) is { } median
+            ? (1e9 / median).ToString("N0", CultureInfo.InvariantCulture)
             : "NA";
 
     public bool IsAvailable(Summary summary) => true;

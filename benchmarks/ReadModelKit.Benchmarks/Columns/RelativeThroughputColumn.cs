@@ -7,7 +7,7 @@ namespace ReadModelKit.Benchmarks.Columns;
 
 /// <summary>
 /// Throughput of a benchmark relative to another benchmark method of the same class in the same run
-/// (reference mean time / this mean time): "15.0x" means fifteen times the reference's events per second.
+/// (reference median time / this median time): "15.0x" means fifteen times the reference's events per second.
 /// Shown as a multiple (<c>x</c>) or as a percentage of the reference.
 /// </summary>
 public sealed class RelativeThroughputColumn(string referenceMethod, string columnName, bool asPercentage) : IColumn
@@ -26,7 +26,7 @@ public sealed class RelativeThroughputColumn(string referenceMethod, string colu
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => $"Events/s relative to {referenceMethod} of the same class and run";
+    public string Legend => $"Events/s relative to {referenceMethod} of the same class and run (from the medians)";
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, summary.Style);
 
@@ -35,13 +35,13 @@ public sealed class RelativeThroughputColumn(string referenceMethod, string colu
         var reference = summary.BenchmarksCases.FirstOrDefault(c =>
             c.Descriptor.Type == benchmarkCase.Descriptor.Type && c.Descriptor.WorkloadMethod.Name == referenceMethod);
         if (reference is null
-            || Throughput.MeanNanoseconds(summary, reference) is not { } referenceMean
-            || Throughput.MeanNanoseconds(summary, benchmarkCase) is not { } mean)
+            || Throughput.MedianNanoseconds(summary, reference) is not { } referenceMedian
+            || Throughput.MedianNanoseconds(summary, benchmarkCase) is not { } median)
         {
             return "-";
         }
 
-        var ratio = referenceMean / mean;
+        var ratio = referenceMedian / median;
         return asPercentage
             ? ratio.ToString("P0", CultureInfo.InvariantCulture)
             : ratio.ToString("0.0", CultureInfo.InvariantCulture) + "x";
