@@ -12,6 +12,15 @@ public sealed class ApplierOptions
     /// <summary>The first delay between transient retries; it doubles on each retry. Default 50 ms.</summary>
     public TimeSpan TransientRetryDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// Whether the batch statement is prepared on each physical connection. Default <see langword="true"/>.
+    /// Npgsql keeps prepared statements across pooled opens, so PostgreSQL parses and plans the large apply statement
+    /// once per connection instead of once per batch (in the benchmarks about a fifth of the time of a 1000-event batch).
+    /// Set <see langword="false"/> when connecting through a pooler that cannot carry prepared statements
+    /// (PgBouncer in transaction mode before 1.21, or with <c>max_prepared_statements = 0</c>).
+    /// </summary>
+    public bool PrepareStatements { get; set; } = true;
+
     /// <summary>Returns every problem of these options; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {

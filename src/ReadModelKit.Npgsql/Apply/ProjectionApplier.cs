@@ -185,6 +185,7 @@ public sealed class ProjectionApplier
                 p.Add(parameter);
             }
 
+            await PrepareAsync(main, cancellationToken).ConfigureAwait(false);
             using var reader = await main.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             fresh = reader.GetInt32(0);
@@ -215,6 +216,8 @@ public sealed class ProjectionApplier
             {
                 recompute.Parameters.Add(parameter);
             }
+
+            await PrepareAsync(recompute, cancellationToken).ConfigureAwait(false);
 
             written += (int)(await recompute.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
@@ -256,6 +259,10 @@ public sealed class ProjectionApplier
         p.Add(new NpgsqlParameter<int[]> { TypedValue = list.Select(r => r.Attempts).ToArray() });
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Prepares <paramref name="command"/> unless disabled; a no-op when this physical connection prepared the same SQL before.</summary>
+    private Task PrepareAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        _options.PrepareStatements ? command.PrepareAsync(cancellationToken) : Task.CompletedTask;
 
     private async Task EnsurePartitionAsync(int partition, CancellationToken cancellationToken)
     {

@@ -1,0 +1,62 @@
+using ReadModelKit.Changes;
+using ReadModelKit.Contracts;
+using ReadModelKit.Events;
+using ReadModelKit.Exceptions;
+using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Projections;
+
+namespace CaseWorkspace;
+
+/// <summary>
+/// The case list projection: a pure function from one case event to the row change it causes.
+/// Every case event carries the case's summary after the change (status, assignee, open task count), as outbox
+/// events designed for projections do, so any event of a case can write the whole row and the version guard
+/// keeps the newest one whatever the delivery order. <c>CaseDeleted</c> writes a tombstone.
+/// </summary>
+public sealed class CaseListProjection : IProjection
+{
+    public ProjectionContract Contract => CaseListContract.Value;
+
+    /// <summary>How the projection maps onto <see cref="CaseWorkspaceSchema.ReadModelTable"/>.</summary>
+    public static ReadModelTableMapping Mapping { get; } = new()
+    {
+        Schema = CaseWorkspaceSchema.Schema,
+        Table = CaseWorkspaceSchema.ReadModelTable,
+        KeyColumns = ["tenant_id", "case_id"],
+        ValueColumns = ["status", "assignee", "open_task_count"],
+        RecomputeSql = CaseWorkspaceSchema.ExpectedRowsSql,
+    };
+
+    public IEnumerable<RowChange> Project(EventEnvelope envelope)
+    {
+        var payload = envelope.Payload;
+        if (!payload.TryGetProperty("tenantId", out var tenant) || !payload.TryGetProperty("caseId", out var caseId))
+        {
+            throw new MalformedPayloadException(Contract.Name, envelope.Type, envelope.EventId, "the payload has no 'tenantId' or 'caseId'");
+        }
+
+        var key = new RowKey(tenant.GetString()!, caseId.GetInt32());
+        switch (envelope.Type)
+        {
+            case CaseEventTypes.Opened or CaseEventTypes.Assigned or CaseEventTypes.TaskAdded or CaseEventTypes.TaskCompleted or CaseEventTypes.Closed:
+                if (!payload.TryGetProperty("status", out var status) || !payload.TryGetProperty("openTaskCount", out var openTasks))
+                {
+                    throw new MalformedPayloadException(Contract.Name, envelope.Type, envelope.EventId, "the payload has no case summary ('status', 'openTaskCount')");
+                }
+
+                return
+                [
+                    RowChange.Upsert(key, envelope.Version, new Dictionary<string, object?>
+                    {
+                        ["status"] = status.GetString(),
+                        ["assignee"] = payload.TryGetProperty("assignee", out var assignee) ? assignee.GetString() : null,
+                        ["open_task_count"] = openTasks.GetInt32(),
+                    }),
+                ];
+            case CaseEventTypes.Deleted:
+                return [RowChange.Tombstone(key, envelope.Version)];
+            default:
+                throw new UnknownEventTypeException(Contract.Name, envelope.Type, envelope.EventId);
+        }
+    }
+}
