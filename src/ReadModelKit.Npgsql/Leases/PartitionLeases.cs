@@ -48,8 +48,8 @@ internal sealed class PartitionLeases
         batch.BatchCommands.Add(Command(
             $"SELECT count(*)::int4, max(partition_count) FROM {_schema.Quoted}.lease WHERE projection_name = $1",
             new NpgsqlParameter<string> { TypedValue = _projection }));
+        // Statements without rows yield no result set: the reader starts on the SELECT.
         using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var (rows, stored) = (reader.GetInt32(0), reader.GetInt32(1));
         if (rows != _partitionCount || stored != _partitionCount)

@@ -242,18 +242,22 @@ public sealed class ProjectionRunner
         ReadModelKitDiagnostics.Lag.Record(lag.TotalSeconds, _tag);
         if (batch.Events.Count > 0)
         {
-            var result = await _applier.ApplyAsync(
-                batch.Events,
-                checkpoint,
-                work.Partition,
-                (connection, transaction, token) => _leases.FenceAsync(connection, transaction, work.Lease, token),
-                cancellationToken).ConfigureAwait(false);
-            work.Checkpoint = result.Checkpoint;
-            Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _events, result.Applied);
-            var newest = batch.Events.Max(e => e.OccurredAt);
-            ReadModelKitDiagnostics.WatermarkAge.Record(Math.Max(0, (_time.GetUtcNow() - newest).TotalSeconds), _tag);
-            OnBatchApplied(new BatchAppliedEventArgs(work.Partition, checkpoint, result.Checkpoint, result));
+            try
+            {
+                await ApplyAsync(work, checkpoint, batch.Events, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ProjectionHaltedException halted)
+            {
+                // Apply the transactions before the halting one, so the checkpoint stops exactly in front of it.
+                var poison = batch.Events.First(e => e.EventId == halted.EventId).Position;
+                var before = batch.Events.Where(e => e.Position < poison).ToList();
+                if (before.Count > 0)
+                {
+                    await ApplyAsync(work, checkpoint, before, cancellationToken).ConfigureAwait(false);
+                }
+
+                throw;
+            }
         }
         else if (batch.Horizon - 1 > checkpoint.Value && (work.LastIdleAdvance is not { } last || now - last >= _options.IdleCheckpointInterval))
         {
@@ -277,6 +281,22 @@ public sealed class ProjectionRunner
         }
 
         return batch.Events.Count > 0;
+    }
+
+    private async Task ApplyAsync(PartitionWork work, StreamPosition checkpoint, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken)
+    {
+        var result = await _applier.ApplyAsync(
+            events,
+            checkpoint,
+            work.Partition,
+            (connection, transaction, token) => _leases.FenceAsync(connection, transaction, work.Lease, token),
+            cancellationToken).ConfigureAwait(false);
+        work.Checkpoint = result.Checkpoint;
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _events, result.Applied);
+        var newest = events.Max(e => e.OccurredAt);
+        ReadModelKitDiagnostics.WatermarkAge.Record(Math.Max(0, (_time.GetUtcNow() - newest).TotalSeconds), _tag);
+        OnBatchApplied(new BatchAppliedEventArgs(work.Partition, checkpoint, result.Checkpoint, result));
     }
 
     private async Task FaultAsync(PartitionWork work, ProjectionHaltedException halted, CancellationToken cancellationToken)
