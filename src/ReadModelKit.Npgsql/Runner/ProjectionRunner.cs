@@ -37,6 +37,7 @@ public sealed class ProjectionRunner
     private long _events;
     private long _leasesLost;
     private long _fenced;
+    private long _conflicts;
     private long _errors;
     private string? _lastError;
     private int _running;
@@ -103,6 +104,7 @@ public sealed class ProjectionRunner
                 Interlocked.Read(ref _events),
                 Interlocked.Read(ref _leasesLost),
                 Interlocked.Read(ref _fenced),
+                Interlocked.Read(ref _conflicts),
                 Interlocked.Read(ref _errors),
                 Volatile.Read(ref _lastError));
         }
@@ -180,13 +182,13 @@ public sealed class ProjectionRunner
                 }
                 catch (LeaseLostException ex)
                 {
-                    Interlocked.Increment(ref _fenced);
                     Interlocked.Increment(ref _leasesLost);
                     Drop(work);
                     NpgsqlLog.LeaseLost(_logger, ProjectionName, NodeId, work.Partition, ex);
                 }
                 catch (CheckpointConflictException ex)
                 {
+                    Interlocked.Increment(ref _conflicts);
                     work.Checkpoint = null;
                     progressed = true;
                     NpgsqlLog.CheckpointMoved(_logger, ProjectionName, work.Partition, ex);
@@ -285,12 +287,22 @@ public sealed class ProjectionRunner
 
     private async Task ApplyAsync(PartitionWork work, StreamPosition checkpoint, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken)
     {
-        var result = await _applier.ApplyAsync(
-            events,
-            checkpoint,
-            work.Partition,
-            (connection, transaction, token) => _leases.FenceAsync(connection, transaction, work.Lease, token),
-            cancellationToken).ConfigureAwait(false);
+        ApplyResult result;
+        try
+        {
+            result = await _applier.ApplyAsync(
+                events,
+                checkpoint,
+                work.Partition,
+                (connection, transaction, token) => _leases.FenceAsync(connection, transaction, work.Lease, token),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (LeaseLostException)
+        {
+            Interlocked.Increment(ref _fenced);
+            throw;
+        }
+
         work.Checkpoint = result.Checkpoint;
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _events, result.Applied);

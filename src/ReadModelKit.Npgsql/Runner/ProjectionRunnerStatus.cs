@@ -10,6 +10,7 @@ namespace ReadModelKit.Npgsql.Runner;
 /// <param name="EventsApplied">Events applied (new to the projection) by those batches.</param>
 /// <param name="LeasesLost">Times a lease was found lost (by a heartbeat or by the fence inside a batch).</param>
 /// <param name="FencedBatches">Batches the fence rejected because the lease had been lost (nothing of them was written).</param>
+/// <param name="CheckpointConflicts">Batches rolled back because the checkpoint had moved underneath them (re-read and continued).</param>
 /// <param name="Errors">Failed attempts (retried).</param>
 /// <param name="LastError">The last error, or null.</param>
 public sealed record ProjectionRunnerStatus(
@@ -20,5 +21,6 @@ public sealed record ProjectionRunnerStatus(
     long EventsApplied,
     long LeasesLost,
     long FencedBatches,
+    long CheckpointConflicts,
     long Errors,
     string? LastError);

@@ -101,6 +101,7 @@ public sealed class MultiNodeTests(PostgresSchemaFixture db) : IClassFixture<Pos
             victim.Projection.Open();
             await Eventually.TrueAsync(() => victim.Status.FencedBatches >= 1, Converge, "the victim's late batch is fenced");
             Assert.Equal(appliedByVictim, victim.Status.EventsApplied);
+            Assert.Equal(0, victim.Status.CheckpointConflicts);
             await victim.Running.DisposeAsync();
 
             var last = await WriteAsync(60);
