@@ -17,9 +17,6 @@ internal sealed class OutboxReader
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _fetch;
 
-    /// <summary>The most held-back events one read counts.</summary>
-    public const int HeldBackCap = 10_000;
-
     private readonly string _fetchTransaction;
 
     public OutboxReader(NpgsqlDataSource dataSource, SqlIdentifier schema)
@@ -31,15 +28,13 @@ internal sealed class OutboxReader
             WITH h AS MATERIALIZED (
                 SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
             ), held AS (
-                -- Committed events waiting behind an older running transaction (capped: it is a gauge, not an inventory).
-                SELECT count(*) AS n, min(x.occurred_at) AS oldest FROM (
-                    SELECT o.occurred_at FROM {schema.Quoted}.outbox o
-                    WHERE o.stream = $1 AND o.tx_id >= (SELECT xmin FROM h) AND ($3 = 1 OR {partition} = $4)
-                    ORDER BY o.tx_id LIMIT {HeldBackCap}
-                ) x
+                -- The first committed event waiting behind an older running transaction (index order: cheap even when many wait).
+                SELECT o.occurred_at AS oldest FROM {schema.Quoted}.outbox o
+                WHERE o.stream = $1 AND o.tx_id >= (SELECT xmin FROM h) AND ($3 = 1 OR {partition} = $4)
+                ORDER BY o.tx_id, o.position LIMIT 1
             )
-            SELECT (SELECT xmin FROM h)::text::int8, held.n, held.oldest, e.*
-            FROM held LEFT JOIN LATERAL (
+            SELECT (SELECT xmin FROM h)::text::int8, (SELECT oldest FROM held), e.*
+            FROM (SELECT 1) one LEFT JOIN LATERAL (
                 SELECT {Columns}
                 FROM {schema.Quoted}.outbox o
                 WHERE o.stream = $1 AND o.tx_id > $2::text::xid8 AND o.tx_id < (SELECT xmin FROM h)
@@ -60,7 +55,6 @@ internal sealed class OutboxReader
     {
         var events = new List<EventEnvelope>();
         long horizon;
-        long heldBack;
         DateTimeOffset? oldestHeldBack;
         using (var command = _dataSource.CreateCommand(_fetch))
         {
@@ -68,23 +62,21 @@ internal sealed class OutboxReader
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             horizon = 0;
-            heldBack = 0;
             oldestHeldBack = null;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 horizon = reader.GetInt64(0);
-                heldBack = reader.GetInt64(1);
-                oldestHeldBack = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2);
-                if (!reader.IsDBNull(3))
+                oldestHeldBack = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
+                if (!reader.IsDBNull(2))
                 {
-                    events.Add(Read(reader, 3));
+                    events.Add(Read(reader, 2));
                 }
             }
         }
 
         if (events.Count < limit)
         {
-            return new OutboxBatch(events, horizon, ReachedHorizon: true, heldBack, oldestHeldBack);
+            return new OutboxBatch(events, horizon, ReachedHorizon: true, oldestHeldBack);
         }
 
         // The limit may have cut the last transaction: never deliver part of one (its position is shared by all its events,
@@ -94,7 +86,7 @@ internal sealed class OutboxReader
         if (firstOfLast > 0)
         {
             events.RemoveRange(firstOfLast, events.Count - firstOfLast);
-            return new OutboxBatch(events, horizon, ReachedHorizon: false, heldBack, oldestHeldBack);
+            return new OutboxBatch(events, horizon, ReachedHorizon: false, oldestHeldBack);
         }
 
         events.Clear();
@@ -108,7 +100,7 @@ internal sealed class OutboxReader
             }
         }
 
-        return new OutboxBatch(events, horizon, ReachedHorizon: false, heldBack, oldestHeldBack);
+        return new OutboxBatch(events, horizon, ReachedHorizon: false, oldestHeldBack);
     }
 
     private static void AddFilter(NpgsqlCommand command, string stream, long transaction, int partitionCount, int partition)
