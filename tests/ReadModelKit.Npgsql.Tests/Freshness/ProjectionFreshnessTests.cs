@@ -15,8 +15,7 @@ public sealed class ProjectionFreshnessTests(PostgresSchemaFixture db) : IClassF
 
     private async Task<NpgsqlReadModelStore> StoreAsync(string name, TestClock clock, FreshnessContract? freshness = null)
     {
-        await OutboxFixtures.CreateTableAsync(db, name + "_rm");
-        return await OutboxFixtures.StoreAsync(db, db.DataSource, new CaseListProjection(OutboxFixtures.Contract(name, name, freshness: freshness)), name + "_rm", clock);
+        return await OutboxFixtures.NewProjectionAsync(db, name, freshness: freshness, time: clock);
     }
 
     private static EventEnvelope Now(TestClock clock, EventEnvelope envelope) => envelope with { OccurredAt = clock.GetUtcNow() };

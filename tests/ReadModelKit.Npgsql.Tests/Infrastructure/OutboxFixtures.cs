@@ -30,6 +30,15 @@ public static class OutboxFixtures
         return store;
     }
 
+    /// <summary>Creates the table <c>{name}_rm</c> and a store on the fixture's data source for a case-list projection named <paramref name="name"/> reading <paramref name="stream"/> (default: the name).</summary>
+    public static async Task<NpgsqlReadModelStore> NewProjectionAsync(
+        PostgresSchemaFixture db, string name, string? stream = null, IdempotencyMode mode = IdempotencyMode.Checkpoint,
+        FailurePolicy policy = FailurePolicy.DeadLetterAndContinue, FreshnessContract? freshness = null, TimeProvider? time = null)
+    {
+        await CreateTableAsync(db, name + "_rm");
+        return await StoreAsync(db, db.DataSource, new CaseListProjection(Contract(name, stream ?? name, mode, policy, freshness)), name + "_rm", time);
+    }
+
     public static Task CreateTableAsync(PostgresSchemaFixture db, string table) =>
         db.ExecuteAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, CaseListProjection.TableSql, $"\"{table}\""));
 

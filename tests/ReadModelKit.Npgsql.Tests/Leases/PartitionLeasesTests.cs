@@ -18,8 +18,7 @@ public sealed class PartitionLeasesTests(PostgresSchemaFixture db) : IClassFixtu
 
     private async Task<NpgsqlReadModelStore> StoreAsync(string name)
     {
-        await OutboxFixtures.CreateTableAsync(db, name + "_rm");
-        return await OutboxFixtures.StoreAsync(db, db.DataSource, new CaseListProjection(OutboxFixtures.Contract(name, name)), name + "_rm");
+        return await OutboxFixtures.NewProjectionAsync(db, name);
     }
 
     private Task ExpireAsync(string projection, string owner) =>

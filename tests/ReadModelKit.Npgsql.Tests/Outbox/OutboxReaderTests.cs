@@ -11,8 +11,7 @@ public sealed class OutboxReaderTests(PostgresSchemaFixture db) : IClassFixture<
 {
     private async Task<(NpgsqlReadModelStore Store, OutboxReader Reader)> SetUpAsync(string name)
     {
-        await OutboxFixtures.CreateTableAsync(db, name + "_rm");
-        var store = await OutboxFixtures.StoreAsync(db, db.DataSource, new CaseListProjection(OutboxFixtures.Contract(name, name)), name + "_rm");
+        var store = await OutboxFixtures.NewProjectionAsync(db, name);
         return (store, new OutboxReader(db.DataSource, SqlIdentifier.From(db.Schema + "_rmk", "schema")));
     }
 

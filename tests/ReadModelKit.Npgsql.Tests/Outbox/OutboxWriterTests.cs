@@ -12,8 +12,7 @@ public sealed class OutboxWriterTests(PostgresSchemaFixture db) : IClassFixture<
 
     private async Task<NpgsqlReadModelStore> StoreAsync(string name)
     {
-        await OutboxFixtures.CreateTableAsync(db, name + "_rm");
-        return await OutboxFixtures.StoreAsync(db, db.DataSource, new CaseListProjection(OutboxFixtures.Contract(name, name + "-events")), name + "_rm");
+        return await OutboxFixtures.NewProjectionAsync(db, name, stream: name + "-events");
     }
 
     [Fact]

@@ -11,8 +11,7 @@ public sealed class ConnectionLossTests(PostgresSchemaFixture db) : IClassFixtur
     public async Task The_runner_survives_its_connections_being_killed_and_converges()
     {
         const string projection = "loss";
-        await OutboxFixtures.CreateTableAsync(db, projection + "_rm");
-        var writer = await OutboxFixtures.StoreAsync(db, db.DataSource, new CaseListProjection(OutboxFixtures.Contract(projection, projection)), projection + "_rm");
+        var writer = await OutboxFixtures.NewProjectionAsync(db, projection);
         var application = "rmk-loss-" + Guid.NewGuid().ToString("N")[..8];
         await using var runnerSource = OutboxFixtures.DataSource(db, application);
         var store = await OutboxFixtures.StoreAsync(db, runnerSource, new CaseListProjection(OutboxFixtures.Contract(projection, projection)), projection + "_rm");

@@ -48,8 +48,7 @@ public sealed class MultiNodeTests(PostgresSchemaFixture db) : IClassFixture<Pos
     {
         var projection = $"nodes_{nodes}";
         var partitions = nodes * 2;
-        await OutboxFixtures.CreateTableAsync(db, projection + "_rm");
-        var writer = await OutboxFixtures.StoreAsync(db, db.DataSource, new CaseListProjection(OutboxFixtures.Contract(projection, projection)), projection + "_rm");
+        var writer = await OutboxFixtures.NewProjectionAsync(db, projection);
         var all = new List<EventEnvelope>();
         var versions = new Dictionary<int, long>();
         var commands = Commands(nodes, 400, versions).GetEnumerator();

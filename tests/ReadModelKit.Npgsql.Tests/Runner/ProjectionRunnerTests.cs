@@ -16,8 +16,7 @@ public sealed class ProjectionRunnerTests(PostgresSchemaFixture db) : IClassFixt
 
     private async Task<NpgsqlReadModelStore> StoreAsync(string name, IdempotencyMode mode = IdempotencyMode.Checkpoint, FailurePolicy policy = FailurePolicy.DeadLetterAndContinue)
     {
-        await OutboxFixtures.CreateTableAsync(db, name + "_rm");
-        return await OutboxFixtures.StoreAsync(db, db.DataSource, new CaseListProjection(OutboxFixtures.Contract(name, name, mode, policy)), name + "_rm");
+        return await OutboxFixtures.NewProjectionAsync(db, name, mode: mode, policy: policy);
     }
 
     private Task<string?> StateAsync(string projection, int partition = 0) =>
