@@ -11,4 +11,7 @@ await ContractDemo.RunAsync(server.ConnectionString);
 // then the read model compared with the canonical tables (it throws, and the run fails, if they differ).
 await ApplyDemo.RunAsync(server.ConnectionString);
 
+// Part 3: commands written through the transactional outbox, projected by the runner, read-your-writes and freshness.
+await OutboxDemo.RunAsync(server.ConnectionString);
+
 Console.WriteLine("CaseWorkspace sample finished.");

@@ -5,8 +5,11 @@ using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Npgsql.DeadLetters;
 using ReadModelKit.Npgsql.Diagnostics;
+using ReadModelKit.Npgsql.Freshness;
+using ReadModelKit.Npgsql.Health;
 using ReadModelKit.Npgsql.Maintenance;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Outbox;
 using ReadModelKit.Npgsql.Schema;
 using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Projections;
@@ -48,6 +51,10 @@ public sealed class NpgsqlReadModelStore
         _schema = SqlIdentifier.From(options.Schema, "ReadModelKit schema");
         DeadLetters = new DeadLetterStore(dataSource.DataSource, _schema, GetApplier, _logger);
         Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger);
+        Outbox = new OutboxWriter(_schema, options.Outbox);
+        var status = new ProjectionStatusReader(dataSource.DataSource, _schema, _time);
+        Freshness = new ProjectionFreshness(status, GetApplier, _time);
+        Health = new ProjectionHealthCheck(status, GetApplier);
     }
 
     /// <summary>Lists, replays and skips dead-lettered events.</summary>
@@ -56,8 +63,26 @@ public sealed class NpgsqlReadModelStore
     /// <summary>Bounded pruning of inbox rows and tombstones.</summary>
     public RetentionPruner Retention { get; }
 
+    /// <summary>Appends events to the transactional outbox inside the application's command transaction.</summary>
+    public OutboxWriter Outbox { get; }
+
+    /// <summary>Freshness blocks, per-partition status and read-your-writes waits.</summary>
+    public ProjectionFreshness Freshness { get; }
+
+    /// <summary>Health verdicts that notice stalls, not just a live loop.</summary>
+    public ProjectionHealthCheck Health { get; }
+
     /// <summary>The schema holding the library's tables.</summary>
     public string Schema => _schema.Name;
+
+    /// <summary>The database.</summary>
+    internal global::Npgsql.NpgsqlDataSource DataSource => _dataSource.DataSource;
+
+    /// <summary>The validated schema of the library's tables.</summary>
+    internal SqlIdentifier SchemaIdentifier => _schema;
+
+    /// <summary>The store's clock.</summary>
+    internal TimeProvider Time => _time;
 
     /// <summary>
     /// Migrates the schema, checks every mapping against its live table (all problems of all projections in one exception)

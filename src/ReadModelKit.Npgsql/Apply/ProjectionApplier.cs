@@ -72,7 +72,16 @@ public sealed class ProjectionApplier
     /// <param name="cancellationToken">Cancels the batch (it then rolls back).</param>
     /// <exception cref="CheckpointConflictException">The checkpoint moved underneath the batch.</exception>
     /// <exception cref="ProjectionHaltedException">An event kept failing and the failure policy is Halt.</exception>
-    public async ValueTask<ApplyResult> ApplyAsync(IReadOnlyList<EventEnvelope> batch, StreamPosition? expectedCheckpoint, int partition, CancellationToken cancellationToken = default)
+    public ValueTask<ApplyResult> ApplyAsync(IReadOnlyList<EventEnvelope> batch, StreamPosition? expectedCheckpoint, int partition, CancellationToken cancellationToken = default) =>
+        ApplyAsync(batch, expectedCheckpoint, partition, fence: null, cancellationToken);
+
+    /// <summary>As the public overload; <paramref name="fence"/> runs first inside the batch transaction (and again on every retry) and may throw to abort it.</summary>
+    internal async ValueTask<ApplyResult> ApplyAsync(
+        IReadOnlyList<EventEnvelope> batch,
+        StreamPosition? expectedCheckpoint,
+        int partition,
+        Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task>? fence,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
@@ -93,6 +102,11 @@ public sealed class ProjectionApplier
                 await using var connectionScope = connection.ConfigureAwait(false);
                 var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await using var transactionScope = transaction.ConfigureAwait(false);
+                if (fence is not null)
+                {
+                    await fence(connection, transaction, cancellationToken).ConfigureAwait(false);
+                }
+
                 var result = await ApplyPlanAsync(connection, transaction, plan, batch, expectedCheckpoint, partition, replay: false, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 Record(result);

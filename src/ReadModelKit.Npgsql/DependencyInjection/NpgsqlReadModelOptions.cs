@@ -1,5 +1,6 @@
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Outbox;
 
 namespace ReadModelKit.Npgsql;
 
@@ -11,6 +12,9 @@ public sealed class NpgsqlReadModelOptions
 
     /// <summary>Retry settings of the appliers.</summary>
     public ApplierOptions Apply { get; set; } = new();
+
+    /// <summary>Settings of the transactional outbox.</summary>
+    public OutboxOptions Outbox { get; set; } = new();
 
     /// <summary>The table mapping of each projection, by projection name.</summary>
     public Dictionary<string, ReadModelTableMapping> Mappings { get; } = new(StringComparer.Ordinal);
@@ -31,6 +35,11 @@ public sealed class NpgsqlReadModelOptions
     {
         var errors = new List<string>();
         errors.AddRange(Apply?.Validate() ?? ["Apply is null: leave the default."]);
+        if (Outbox is null)
+        {
+            errors.Add("Outbox is null: leave the default.");
+        }
+
         if (!Sql.SqlIdentifier.IsValid(Schema))
         {
             errors.Add($"Schema '{Schema}' is not a valid identifier: use 1-63 ASCII letters, digits or underscores, not starting with a digit.");

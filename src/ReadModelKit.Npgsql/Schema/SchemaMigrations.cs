@@ -52,6 +52,45 @@ internal static class SchemaMigrations
             CREATE INDEX IF NOT EXISTS dead_letter_open_key
                 ON {schema}.dead_letter (projection_name, ordering_key) WHERE resolved_at IS NULL;
             """),
+        (2, "outbox, partition leases, runner nodes", """
+            -- The transactional outbox. position orders events inside a transaction; tx_id (the writing transaction)
+            -- is what readers trust: see docs/outbox.md for why a sequence position alone skips events.
+            CREATE TABLE IF NOT EXISTS {schema}.outbox (
+                position     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                tx_id        xid8        NOT NULL DEFAULT pg_current_xact_id(),
+                stream       text        NOT NULL,
+                event_id     uuid        NOT NULL UNIQUE,
+                ordering_key text        NOT NULL,
+                version      bigint      NOT NULL,
+                event_type   text        NOT NULL,
+                occurred_at  timestamptz NOT NULL,
+                payload      jsonb       NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS outbox_stream_tx ON {schema}.outbox (stream, tx_id, position);
+
+            -- One row per projection partition. The unique index on token makes every takeover (token + 1) a key update:
+            -- it must wait for the FOR KEY SHARE fence each apply transaction holds, while renewals (expires_at) never block applies.
+            CREATE TABLE IF NOT EXISTS {schema}.lease (
+                projection_name text        NOT NULL,
+                partition_id    integer     NOT NULL,
+                partition_count integer     NOT NULL,
+                owner           text,
+                token           bigint      NOT NULL DEFAULT 0,
+                acquired_at     timestamptz,
+                expires_at      timestamptz,
+                PRIMARY KEY (projection_name, partition_id),
+                UNIQUE (projection_name, partition_id, token)
+            );
+
+            -- The runner nodes alive per projection: the fair share of partitions is ceil(partitions / live nodes).
+            CREATE TABLE IF NOT EXISTS {schema}.runner_node (
+                projection_name text        NOT NULL,
+                node_id         text        NOT NULL,
+                started_at      timestamptz NOT NULL DEFAULT now(),
+                expires_at      timestamptz NOT NULL,
+                PRIMARY KEY (projection_name, node_id)
+            );
+            """),
     ];
 
     /// <summary>The schema version this release creates.</summary>

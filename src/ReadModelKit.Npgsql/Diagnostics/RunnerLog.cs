@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Logging;
+using ReadModelKit.Lifecycle;
+
+namespace ReadModelKit.Npgsql.Diagnostics;
+
+/// <summary>Log messages of the outbox, the runner and the leases; event ids 2100-2199 are stable.</summary>
+internal static partial class NpgsqlLog
+{
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Projection {ProjectionName}: runner node {NodeId} started ({PartitionCount} partition(s), stream {Stream})")]
+    public static partial void RunnerStarted(ILogger logger, string projectionName, string nodeId, int partitionCount, string stream);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Projection {ProjectionName}: runner node {NodeId} stopped and released its partitions")]
+    public static partial void RunnerStopped(ILogger logger, string projectionName, string nodeId);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Projection {ProjectionName}: node {NodeId} claimed partition(s) {Partitions} ({LiveNodes} live node(s))")]
+    public static partial void PartitionsClaimed(ILogger logger, string projectionName, string nodeId, string partitions, int liveNodes);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "Projection {ProjectionName}: node {NodeId} released partition(s) {Partitions} to rebalance ({LiveNodes} live node(s))")]
+    public static partial void PartitionsReleased(ILogger logger, string projectionName, string nodeId, string partitions, int liveNodes);
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Projection {ProjectionName}: node {NodeId} lost the lease of partition {Partition}")]
+    public static partial void LeaseLost(ILogger logger, string projectionName, string nodeId, int partition, Exception? exception);
+
+    [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Projection {ProjectionName}: partition {Partition} failed, retrying in {DelayMilliseconds} ms")]
+    public static partial void RunnerError(ILogger logger, string projectionName, int partition, double delayMilliseconds, Exception exception);
+
+    [LoggerMessage(EventId = 2106, Level = LogLevel.Error, Message = "Projection {ProjectionName}: partition {Partition} halted and is Faulted until the runner restarts")]
+    public static partial void PartitionFaulted(ILogger logger, string projectionName, int partition, Exception exception);
+
+    [LoggerMessage(EventId = 2107, Level = LogLevel.Information, Message = "Projection {ProjectionName}: partition {Partition} moved from {From} to {To}")]
+    public static partial void PartitionStateChanged(ILogger logger, string projectionName, int partition, ProjectionState from, ProjectionState to);
+
+    [LoggerMessage(EventId = 2108, Level = LogLevel.Warning, Message = "Outbox listener for {Channel} lost its connection, reconnecting in {DelayMilliseconds} ms")]
+    public static partial void ListenerReconnecting(ILogger logger, string channel, double delayMilliseconds, Exception exception);
+
+    [LoggerMessage(EventId = 2109, Level = LogLevel.Warning, Message = "Projection {ProjectionName}: heartbeat of node {NodeId} failed")]
+    public static partial void HeartbeatFailed(ILogger logger, string projectionName, string nodeId, Exception exception);
+
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Warning, Message = "Projection {ProjectionName}: the checkpoint of partition {Partition} moved underneath the runner; re-reading it")]
+    public static partial void CheckpointMoved(ILogger logger, string projectionName, int partition, Exception exception);
+
+    [LoggerMessage(EventId = 2111, Level = LogLevel.Warning, Message = "Projection {ProjectionName}: a BatchApplied handler threw")]
+    public static partial void BatchAppliedHandlerFailed(ILogger logger, string projectionName, Exception exception);
+}

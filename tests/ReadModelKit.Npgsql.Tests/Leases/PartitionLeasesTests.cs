@@ -1,0 +1,136 @@
+using ReadModelKit.Contracts;
+using ReadModelKit.Events;
+using ReadModelKit.Npgsql.Leases;
+using ReadModelKit.Npgsql.Sql;
+using ReadModelKit.Npgsql.Tests.Infrastructure;
+using static ReadModelKit.Npgsql.Tests.Infrastructure.CaseListProjection;
+
+namespace ReadModelKit.Npgsql.Tests.Leases;
+
+public sealed class PartitionLeasesTests(PostgresSchemaFixture db) : IClassFixture<PostgresSchemaFixture>
+{
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(30);
+
+    private string Lease => $"\"{db.Schema}_rmk\".lease";
+
+    private PartitionLeases Node(string projection, string node, int partitions = 4) =>
+        new(db.DataSource, SqlIdentifier.From(db.Schema + "_rmk", "schema"), projection, partitions, node, Duration);
+
+    private async Task<NpgsqlReadModelStore> StoreAsync(string name)
+    {
+        return await OutboxFixtures.NewProjectionAsync(db, name);
+    }
+
+    private Task ExpireAsync(string projection, string owner) =>
+        db.ExecuteAsync($"UPDATE {Lease} SET expires_at = now() - interval '1 second' WHERE projection_name = '{projection}' AND owner = '{owner}'");
+
+    [Fact]
+    public async Task A_joining_node_gets_its_fair_share_once_the_first_releases_its_extras()
+    {
+        await StoreAsync("fair");
+        var a = Node("fair", "a");
+        var b = Node("fair", "b");
+        await a.EnsureAsync(default);
+        await b.EnsureAsync(default);
+
+        var aAlone = await a.HeartbeatAsync([], default);
+        var bJoins = await b.HeartbeatAsync([], default);
+        var aRebalances = await a.HeartbeatAsync([0, 1, 2, 3], default);
+        var bClaims = await b.HeartbeatAsync([], default);
+
+        Assert.Equal([0, 1, 2, 3], aAlone.Owned.Select(l => l.Partition));
+        Assert.All(aAlone.Owned, l => Assert.Equal(1, l.Token));
+        Assert.Empty(bJoins.Owned);
+        Assert.Equal(2, bJoins.LiveNodes);
+        Assert.Equal([3, 2], aRebalances.Released);
+        Assert.Equal([0, 1], aRebalances.Owned.Select(l => l.Partition));
+        Assert.Empty(aRebalances.Lost);
+        Assert.Equal([2, 3], bClaims.Owned.Select(l => l.Partition));
+        Assert.All(bClaims.Owned, l => Assert.Equal(2, l.Token));
+    }
+
+    [Fact]
+    public async Task An_expired_lease_is_taken_over_with_a_higher_token_and_the_old_holder_cannot_commit()
+    {
+        var store = await StoreAsync("takeover");
+        var applier = store.GetApplier("takeover");
+        var a = Node("takeover", "a", partitions: 1);
+        var b = Node("takeover", "b", partitions: 1);
+        await a.EnsureAsync(default);
+        var aLease = (await a.HeartbeatAsync([], default)).Owned.Single();
+        await ExpireAsync("takeover", "a");
+
+        var bLease = (await b.HeartbeatAsync([], default)).Owned.Single();
+        var aBeat = await a.HeartbeatAsync([0], default);
+        var stale = await Assert.ThrowsAsync<LeaseLostException>(async () => await applier.ApplyAsync(
+            [Upserted("t1", 1, 1, "written by the stale node", position: 10)], StreamPosition.Start, 0,
+            (c, t, ct) => a.FenceAsync(c, t, aLease, ct), default));
+        var fresh = await applier.ApplyAsync(
+            [Upserted("t1", 1, 1, "written by the new holder", position: 10)], StreamPosition.Start, 0,
+            (c, t, ct) => b.FenceAsync(c, t, bLease, ct), default);
+
+        Assert.Equal(aLease.Token + 1, bLease.Token);
+        Assert.Equal([0], aBeat.Lost);
+        Assert.Empty(aBeat.Owned);
+        Assert.Equal((0, "a", aLease.Token), (stale.Partition, stale.NodeId, stale.Token));
+        Assert.Contains("no longer holds the lease of partition 0 of projection 'takeover'", stale.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was written", stale.Message, StringComparison.Ordinal);
+        Assert.Equal(1, fresh.Applied);
+        Assert.Equal([new CaseRow("t1", 1, "written by the new holder", null, 1, false)], await ReadModelRows.ReadAsync(db.DataSource, "takeover_rm"));
+    }
+
+    [Fact]
+    public async Task A_takeover_waits_for_the_batch_in_flight_while_renewals_never_block_it()
+    {
+        await StoreAsync("inflight");
+        var a = Node("inflight", "a", partitions: 1);
+        var b = Node("inflight", "b", partitions: 1);
+        await a.EnsureAsync(default);
+        var aLease = (await a.HeartbeatAsync([], default)).Owned.Single();
+
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using (var batch = await connection.BeginTransactionAsync())
+        {
+            await a.FenceAsync(connection, batch, aLease, default);
+            var renewal = await a.HeartbeatAsync([0], default).WaitAsync(TimeSpan.FromSeconds(10));
+            await ExpireAsync("inflight", "a");
+            var duringBatch = await b.HeartbeatAsync([], default).WaitAsync(TimeSpan.FromSeconds(10));
+            await batch.CommitAsync();
+
+            Assert.Equal([aLease], renewal.Owned);
+            Assert.Empty(duringBatch.Owned);
+        }
+
+        var afterBatch = await b.HeartbeatAsync([], default);
+        Assert.Equal([new PartitionLease(0, aLease.Token + 1)], afterBatch.Owned);
+    }
+
+    [Fact]
+    public async Task Releasing_hands_partitions_over_at_once()
+    {
+        await StoreAsync("handover");
+        var a = Node("handover", "a", partitions: 2);
+        var b = Node("handover", "b", partitions: 2);
+        await a.EnsureAsync(default);
+        await a.HeartbeatAsync([], default);
+
+        await a.ReleaseAllAsync(default);
+        var bAlone = await b.HeartbeatAsync([], default);
+
+        Assert.Equal([0, 1], bAlone.Owned.Select(l => l.Partition));
+        Assert.Equal(1, bAlone.LiveNodes);
+    }
+
+    [Fact]
+    public async Task A_node_configured_with_another_partition_count_is_refused()
+    {
+        await StoreAsync("mismatch");
+        await Node("mismatch", "a", partitions: 4).EnsureAsync(default);
+
+        var error = await Assert.ThrowsAsync<PartitionCountMismatchException>(() => Node("mismatch", "b", partitions: 2).EnsureAsync(default));
+
+        Assert.Equal((2, 4), (error.Configured, error.Existing));
+        Assert.Contains("is split into 4 partition(s), but this runner is configured with PartitionCount = 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("set ProjectionRunnerOptions.PartitionCount to 4", error.Message, StringComparison.Ordinal);
+    }
+}
