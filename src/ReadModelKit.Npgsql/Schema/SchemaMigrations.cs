@@ -52,6 +52,24 @@ internal static class SchemaMigrations
             CREATE INDEX IF NOT EXISTS dead_letter_open_key
                 ON {schema}.dead_letter (projection_name, ordering_key) WHERE resolved_at IS NULL;
             """),
+        // Reserved for outbox/leases (merged from runner branch): a no-op here so version 3 applies on this branch.
+        (2, "reserved for outbox, partition leases, runner nodes", "SELECT 1"),
+        (3, "drift incidents", """
+            CREATE TABLE IF NOT EXISTS {schema}.drift_incident (
+                id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                projection_name  text        NOT NULL,
+                row_key          jsonb       NOT NULL,
+                kind             text        NOT NULL CHECK (kind IN ('missing', 'extra', 'changed')),
+                expected         jsonb,
+                actual           jsonb,
+                detected_at      timestamptz NOT NULL,
+                last_detected_at timestamptz NOT NULL,
+                repaired_at      timestamptz
+            );
+            -- One open incident per key: a later check refreshes it instead of adding a duplicate.
+            CREATE UNIQUE INDEX IF NOT EXISTS drift_incident_open_key
+                ON {schema}.drift_incident (projection_name, row_key) WHERE repaired_at IS NULL;
+            """),
     ];
 
     /// <summary>The schema version this release creates.</summary>
