@@ -135,7 +135,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
 
         var parameters = new SqlParameters();
-        var percent = parameters.Add(Math.Min(100, 100.0 * blocks * 20 / estimated));
+        var percent = parameters.AddValue(Math.Min(100, 100.0 * blocks * 20 / estimated));
         var sql = $"""
             SELECT {string.Join(", ", _actualKeys)} FROM {_table.Table.QualifiedName} t TABLESAMPLE SYSTEM ({percent})
             ORDER BY {_order.OrderBy(_actualKeys)}
@@ -269,7 +269,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
                 var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, blocks[i].Block);
                 arrays.Bind(parameters);
                 var rows = Math.Max(blocks[i].ExpectedCount, blocks[i].ActualCount);
-                var step = parameters.Add(BlockPlanner.SplitStep(rows, _options.FanOut));
+                var step = parameters.AddValue(BlockPlanner.SplitStep(rows, _options.FanOut));
                 var sql = $"""
                     SELECT {string.Join(", ", _table.Keys.Select(k => "s." + k.Quoted))}
                     FROM (SELECT {string.Join(", ", _rowKeys)}, row_number() OVER (ORDER BY {_order.OrderBy(_rowKeys)}) AS rmk_rn

@@ -35,8 +35,8 @@ internal sealed class DriftIncidentStore
         }
 
         var parameters = new SqlParameters();
-        var projection = parameters.Add(table.ProjectionName);
-        var at = parameters.Add(now.UtcDateTime);
+        var projection = parameters.AddValue(table.ProjectionName);
+        var at = parameters.AddValue(now.UtcDateTime);
         var arrays = new KeyArrays(table.Keys);
         foreach (var key in unique.Keys)
         {
@@ -44,9 +44,9 @@ internal sealed class DriftIncidentStore
         }
 
         arrays.Bind(parameters);
-        var kinds = parameters.Add(unique.Values.Select(d => KindText(d.Kind)).ToArray());
-        var expected = parameters.Add(unique.Values.Select(d => d.Expected).ToArray());
-        var actual = parameters.Add(unique.Values.Select(d => d.Actual).ToArray());
+        var kinds = parameters.AddValue(unique.Values.Select(d => KindText(d.Kind)).ToArray());
+        var expected = parameters.AddValue(unique.Values.Select(d => d.Expected).ToArray());
+        var actual = parameters.AddValue(unique.Values.Select(d => d.Actual).ToArray());
         var keyColumns = Enumerable.Range(0, table.Keys.Count).Select(i => "k" + i).ToList();
         var sql = $"""
             INSERT INTO {_schema.Quoted}.drift_incident AS i (projection_name, row_key, kind, expected, actual, detected_at, last_detected_at)
@@ -133,8 +133,8 @@ internal sealed class DriftIncidentStore
     public async Task<long> CloseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DriftTable table, IReadOnlyList<RowKey> keys, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
-        var projection = parameters.Add(table.ProjectionName);
-        var at = parameters.Add(now.UtcDateTime);
+        var projection = parameters.AddValue(table.ProjectionName);
+        var at = parameters.AddValue(now.UtcDateTime);
         var arrays = new KeyArrays(table.Keys);
         foreach (var key in keys)
         {

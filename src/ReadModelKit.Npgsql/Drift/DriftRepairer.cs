@@ -85,7 +85,7 @@ internal sealed class DriftRepairer
         }
 
         var parameters = new SqlParameters();
-        parameters.Add(now.UtcDateTime);
+        parameters.AddValue(now.UtcDateTime);
         var arrays = new KeyArrays(_table.Keys);
         foreach (var key in keys)
         {
@@ -97,7 +97,7 @@ internal sealed class DriftRepairer
         {
             foreach (var column in expectedRows)
             {
-                parameters.Add(column);
+                parameters.AddValue(column);
             }
         }
 

@@ -43,7 +43,7 @@ internal static class RowHashProbe
         int version;
         string encoding;
         long text;
-        using (var command = new NpgsqlCommand($"SELECT current_setting('server_version_num')::int, current_setting('server_encoding'), hashtextextended({CanonicalRowEncoding.FrameSql(["'Grüße'", "NULL::text", "''"])}, 0)", connection))
+        using (var command = new NpgsqlCommand($"SELECT current_setting('server_version_num')::int, current_setting('server_encoding'), hashtextextended({CanonicalRowEncoding.FrameSql(["'Grüße'", "NULL::text", "''"])}, {CanonicalRowEncoding.Seed})", connection))
         using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -57,7 +57,7 @@ internal static class RowHashProbe
             return (version, encoding, null, text);
         }
 
-        using var probe = new NpgsqlCommand($"SELECT hash_record_extended(ROW({ProbeValues}), 0)", connection);
+        using var probe = new NpgsqlCommand($"SELECT hash_record_extended(ROW({ProbeValues}), {CanonicalRowEncoding.Seed})", connection);
         return (version, encoding, (long)(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!, text);
     }
 }

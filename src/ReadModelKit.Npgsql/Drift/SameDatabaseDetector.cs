@@ -126,9 +126,9 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var arrays = new KeyArrays(table.Keys);
         var scope = new KeyRangeSql(arrays, k, options.Scope, null);
         arrays.Bind(parameters);
-        var pct = parameters.Add(percent);
-        var limit = parameters.Add(options.SampleRanges);
-        var offset = parameters.Add(options.ChunkSize - 1);
+        var pct = parameters.AddValue(percent);
+        var limit = parameters.AddValue(options.SampleRanges);
+        var offset = parameters.AddValue(options.ChunkSize - 1);
         string Cols(string prefix) => string.Join(", ", Enumerable.Range(0, k).Select(i => prefix + i));
         IReadOnlyList<string> Named(string alias, string prefix) => Enumerable.Range(0, k).Select(i => $"{alias}.{prefix}{i}").ToList();
         var sampleKeys = string.Join(", ", table.Keys.Select((c, i) => $"t.{c.Quoted} AS s{i}"));
@@ -260,7 +260,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var arrays = new KeyArrays(_table.Keys);
         var scope = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, null);
         arrays.Bind(parameters);
-        var step = parameters.Add((long)_options.ChunkSize);
+        var step = parameters.AddValue((long)_options.ChunkSize);
         var sql = $"""
             SELECT {string.Join(", ", _table.Keys.Select(k => "s." + k.Quoted))}
             FROM (SELECT {string.Join(", ", _actualKeys)}, row_number() OVER (ORDER BY {_order.OrderBy(_actualKeys)}) AS rmk_rn

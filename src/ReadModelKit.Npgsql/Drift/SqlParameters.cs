@@ -16,7 +16,7 @@ internal sealed class SqlParameters
     }
 
     /// <summary>Adds a typed parameter and returns its placeholder.</summary>
-    public string Add<T>(T value) => Add(new NpgsqlParameter<T> { TypedValue = value });
+    public string AddValue<T>(T value) => Add(new NpgsqlParameter<T> { TypedValue = value });
 
     /// <summary>Copies the parameters onto a command.</summary>
     public void CopyTo(NpgsqlParameterCollection target)
