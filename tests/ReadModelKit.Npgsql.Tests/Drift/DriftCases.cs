@@ -45,6 +45,15 @@ public static class DriftCases
     public static readonly string?[] Docs = [null, "'{\"a\":1}'", "'{\"a\": 1}'", "'{\"b\":[1,2]}'", "'{}'", "'\"NULL\"'", "'null'"];
     public static readonly string[] Tenants = ["t1", "t2", "T1", "t10", "ä", "a b"];
 
+    /// <summary>(title, note) pairs that collide when values are concatenated without lengths, or when NULL and '~' look alike.</summary>
+    public static readonly ((string? Title, string? Note) Source, (string? Title, string? Note) Drifted)[] Collisions =
+    [
+        (("'x0'", "'y'"), ("'x'", "'0y'")),
+        ((null, "'y'"), ("'~'", "'y'")),
+        (("''", "'NULL'"), ("'NULL'", "''")),
+        (("'1:x'", null), (null, "'1:x'")),
+    ];
+
     /// <summary>Literals that differ as text but are equal values: a "respelled" row must not count as drift.</summary>
     public static readonly string[][] Equivalents =
     [
@@ -115,25 +124,32 @@ public static class DriftCases
         {
             var row = src[i];
             var roll = rolls[i];
-            if (roll < 55)
+            if (roll < 50)
             {
                 model.Add(new ModelRow(row, false));
             }
-            else if (roll < 70)
+            else if (roll < 64)
             {
                 model.Add(new ModelRow(row with { Values = Respell(row.Values) }, false));
             }
-            else if (roll < 80)
+            else if (roll < 72)
             {
                 var values = (string?[])row.Values.Clone();
                 values[changes[i].Column] = changes[i].Value;
                 model.Add(new ModelRow(row with { Values = values }, false));
             }
-            else if (roll < 85)
+            else if (roll < 78)
+            {
+                // Adjacent text columns whose concatenation (or NULL marker) would collide without framing.
+                var (source, drifted) = Collisions[roll % Collisions.Length];
+                src[i] = row = row with { Values = [source.Title, source.Note, .. row.Values[2..]] };
+                model.Add(new ModelRow(row with { Values = [drifted.Title, drifted.Note, .. row.Values[2..]] }, false));
+            }
+            else if (roll < 83)
             {
                 // missing: absent from the read model
             }
-            else if (roll < 92)
+            else if (roll < 90)
             {
                 model.Add(new ModelRow(row with { Values = new string?[6] }, true));
             }
