@@ -141,8 +141,8 @@ public static class DriftCases
             else if (roll < 78)
             {
                 // Adjacent text columns whose concatenation (or NULL marker) would collide without framing.
-                var (source, drifted) = Collisions[roll % Collisions.Length];
-                src[i] = row = row with { Values = [source.Title, source.Note, .. row.Values[2..]] };
+                var (original, drifted) = Collisions[roll % Collisions.Length];
+                src[i] = row = row with { Values = [original.Title, original.Note, .. row.Values[2..]] };
                 model.Add(new ModelRow(row with { Values = [drifted.Title, drifted.Note, .. row.Values[2..]] }, false));
             }
             else if (roll < 83)
@@ -161,6 +161,25 @@ public static class DriftCases
                 {
                     keys.Add(Key(extra));
                     model.Add(new ModelRow(extra, roll >= 97));
+                }
+            }
+        }
+
+        // Swap one column's values between two live rows: a plain sum of linearly combined field hashes cancels this out.
+        for (var i = 0; i + 1 < src.Count; i++)
+        {
+            if (rolls[i] % 7 == 0)
+            {
+                var a = model.FindIndex(m => !m.Tombstoned && Key(m.Row) == Key(src[i]));
+                var b = model.FindIndex(m => !m.Tombstoned && Key(m.Row) == Key(src[i + 1]));
+                if (a >= 0 && b >= 0)
+                {
+                    var column = changes[i].Column;
+                    var va = (string?[])model[a].Row.Values.Clone();
+                    var vb = (string?[])model[b].Row.Values.Clone();
+                    (va[column], vb[column]) = (vb[column], va[column]);
+                    model[a] = model[a] with { Row = model[a].Row with { Values = va } };
+                    model[b] = model[b] with { Row = model[b].Row with { Values = vb } };
                 }
             }
         }
