@@ -49,7 +49,7 @@ public sealed class DriftOracleTests(DriftFixture fx) : IClassFixture<DriftFixtu
             Assert.Equal(DriftRowHash.CanonicalText, text.RowHash);
             checkedCases++;
             nonEmpty += oracle.Count > 0 ? 1 : 0;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(40).WithEndSize(60));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(60).WithEndSize(60));
         Assert.True(nonEmpty >= checkedCases / 4, $"only {nonEmpty} of {checkedCases} generated cases had drift: the generator is too tame");
     }
 
@@ -77,6 +77,6 @@ public sealed class DriftOracleTests(DriftFixture fx) : IClassFixture<DriftFixtu
             {
                 Assert.True(found.SetEquals(results[0].Found), $"{name} found [{Describe(found)}] but {results[0].Name} found [{Describe(results[0].Found)}] for {c}");
             }
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20).WithEndSize(60));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(30).WithEndSize(60));
     }
 }
