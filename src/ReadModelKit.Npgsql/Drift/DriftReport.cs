@@ -80,7 +80,7 @@ public sealed record DriftReport
         text.Append(invariant, $"Drift check of {ProjectionName} ({Strategy}, {Mode}, {Scope}{(RowHash is { } h ? ", row hash " + h : "")}): ");
         text.Append(Clean ? "clean" : "DRIFT").Append(invariant, $" in {Duration.TotalMilliseconds:0} ms, {CheckedRows} row(s) checked");
         text.AppendLine();
-        text.Append(invariant, $"  missing {Missing}, extra {Extra}, changed {Changed}, share {DriftShare:P3}; candidates {Candidates}, unconfirmed {Unconfirmed}; incidents recorded {IncidentsRecorded}{(IncidentsTruncated ? " (truncated)" : "")}; {RangesCompared} range(s), ~{BytesReceived} byte(s) received");
+        text.Append(invariant, $"  missing {Missing}, extra {Extra}, changed {Changed}, share {DriftShare * 100:0.###}%; candidates {Candidates}, unconfirmed {Unconfirmed}; incidents recorded {IncidentsRecorded}{(IncidentsTruncated ? " (truncated)" : "")}; {RangesCompared} range(s), ~{BytesReceived} byte(s) received");
         foreach (var sample in Samples)
         {
             text.AppendLine().Append("  ").Append(sample);

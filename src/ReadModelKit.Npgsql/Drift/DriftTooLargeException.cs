@@ -31,6 +31,6 @@ public sealed class DriftTooLargeException : ReadModelKitException
     public double MaxShare { get; }
 
     private static string Describe(string projectionName, long drifted, long checkedRows, double maxShare) =>
-        string.Create(CultureInfo.InvariantCulture, $"Projection '{projectionName}' has drifted on {drifted} of {checkedRows} checked row(s), more than the {maxShare:P1} a key-by-key repair is allowed to fix. ")
+        string.Create(CultureInfo.InvariantCulture, $"Projection '{projectionName}' has drifted on {drifted} of {checkedRows} checked row(s), more than the {maxShare * 100:0.##}% a key-by-key repair is allowed to fix. ")
         + "A rebuild is the right tool: rebuild the projection into a new version and cut over (or, if you are sure, raise DriftRepairOptions.MaxDriftShare).";
 }
