@@ -37,7 +37,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: false, cancellationToken).ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
         var snapshot = _options.Parallelism > 1 ? await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false) : null;
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -71,7 +71,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: false, cancellationToken).ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
@@ -248,7 +248,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, snapshot, fixedTextSettings: false, cancellationToken).ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, snapshot, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
         await work(connection).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
