@@ -30,6 +30,7 @@ public sealed class NpgsqlReadModelStore
     private readonly SqlIdentifier _schema;
     private readonly ILogger _logger;
     private Dictionary<string, ProjectionApplier>? _appliers;
+    private Drift.DriftReconciler? _drift;
 
     /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>.</summary>
     /// <param name="dataSource">The database.</param>
@@ -75,14 +76,23 @@ public sealed class NpgsqlReadModelStore
     /// <summary>The schema holding the library's tables.</summary>
     public string Schema => _schema.Name;
 
-    /// <summary>The database.</summary>
-    internal global::Npgsql.NpgsqlDataSource DataSource => _dataSource.DataSource;
-
     /// <summary>The validated schema of the library's tables.</summary>
     internal SqlIdentifier SchemaIdentifier => _schema;
 
+    /// <summary>Drift checks and repairs of the projections in this store's own database (see <see cref="Drift.DriftReconciler"/>; for a source on another server, construct one with it).</summary>
+    public Drift.DriftReconciler Drift => _drift ??= new Drift.DriftReconciler(this);
+
+    /// <summary>The data source of the read models and the library's tables.</summary>
+    internal global::Npgsql.NpgsqlDataSource DataSource => _dataSource.DataSource;
+
+    /// <summary>The registered projections (after <see cref="InitializeAsync"/>).</summary>
+    internal IReadOnlyCollection<string> ProjectionNames => (_appliers ?? throw new InvalidOperationException("Call NpgsqlReadModelStore.InitializeAsync at start-up first.")).Keys;
+
     /// <summary>The store's clock.</summary>
     internal TimeProvider Time => _time;
+
+    /// <summary>The store's logger factory.</summary>
+    internal ILoggerFactory Loggers => _loggers;
 
     /// <summary>
     /// Migrates the schema, checks every mapping against its live table (all problems of all projections in one exception)

@@ -9,7 +9,13 @@ namespace ReadModelKit.Npgsql.Apply;
 /// </summary>
 internal static class RecomputeStatement
 {
-    public static string Build(ReadModelTable table)
+    /// <summary>Builds the statement.</summary>
+    /// <param name="table">The read-model table.</param>
+    /// <param name="expectedRowsSql">
+    /// SQL returning the expected rows in place of the mapping's recompute query (drift repair across databases sends
+    /// the rows it read from the source; its parameters follow the key arrays), or null for the recompute query.
+    /// </param>
+    public static string Build(ReadModelTable table, string? expectedRowsSql = null)
     {
         var keys = table.Keys.Select(k => ReadModelTable.Quote(k.Name)).ToList();
         var values = table.Values.Select(v => ReadModelTable.Quote(v.Name)).ToList();
@@ -66,7 +72,7 @@ internal static class RecomputeStatement
                 SELECT DISTINCT * FROM unnest({unnest}) AS a({keyList})
             ), expected AS (
                 SELECT {string.Join(", ", keys.Concat(values).Select(c => "q." + c))}
-                FROM ({table.Mapping.RecomputeSql}) AS q
+                FROM ({expectedRowsSql ?? table.Mapping.RecomputeSql}) AS q
                 WHERE ({string.Join(", ", keys.Select(k => "q." + k))}) IN (SELECT {keyList} FROM affected)
             ), upserted AS (
                 INSERT INTO {table.QualifiedName} AS t ({string.Join(", ", insertColumns)})

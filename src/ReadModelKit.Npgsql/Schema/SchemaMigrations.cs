@@ -91,6 +91,22 @@ internal static class SchemaMigrations
                 PRIMARY KEY (projection_name, node_id)
             );
             """),
+        (3, "drift incidents", """
+            CREATE TABLE IF NOT EXISTS {schema}.drift_incident (
+                id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                projection_name  text        NOT NULL,
+                row_key          jsonb       NOT NULL,
+                kind             text        NOT NULL CHECK (kind IN ('missing', 'extra', 'changed')),
+                expected         jsonb,
+                actual           jsonb,
+                detected_at      timestamptz NOT NULL,
+                last_detected_at timestamptz NOT NULL,
+                repaired_at      timestamptz
+            );
+            -- One open incident per key: a later check refreshes it instead of adding a duplicate.
+            CREATE UNIQUE INDEX IF NOT EXISTS drift_incident_open_key
+                ON {schema}.drift_incident (projection_name, row_key) WHERE repaired_at IS NULL;
+            """),
     ];
 
     /// <summary>The schema version this release creates.</summary>

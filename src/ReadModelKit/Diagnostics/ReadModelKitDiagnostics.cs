@@ -51,6 +51,15 @@ public static class ReadModelKitDiagnostics
     /// <summary>Drifted rows found by reconciliation.</summary>
     public static Counter<long> DriftFound { get; } = Meter.CreateCounter<long>("projection_drift_found_total", "{row}", "Rows where the read model disagreed with its source.");
 
+    /// <summary>Rows compared by drift checks (projection rows plus rows missing from the projection).</summary>
+    public static Counter<long> DriftRowsChecked { get; } = Meter.CreateCounter<long>("projection_drift_rows_checked_total", "{row}", "Rows compared by drift checks.");
+
+    /// <summary>How long one drift check took.</summary>
+    public static Histogram<double> DriftCheckDuration { get; } = Meter.CreateHistogram<double>("projection_drift_check_duration_seconds", "s", "Duration of one drift check.");
+
+    /// <summary>Drifted keys repaired (recomputed from the source).</summary>
+    public static Counter<long> DriftRepaired { get; } = Meter.CreateCounter<long>("projection_drift_repaired_total", "{row}", "Drifted keys repaired from the source.");
+
     /// <summary>Starts the span for one batch of <paramref name="projectionName"/>, or returns null when nobody listens.</summary>
     /// <param name="operation">The span name (for example <c>apply_batch</c>).</param>
     /// <param name="projectionName">The projection concerned.</param>

@@ -1,0 +1,66 @@
+using System.Data;
+using System.Text.RegularExpressions;
+using Npgsql;
+using ReadModelKit.Npgsql.Sql;
+
+namespace ReadModelKit.Npgsql.Drift;
+
+/// <summary>Opens the read-only REPEATABLE READ transactions drift checks run in, and reads positions inside them.</summary>
+internal static partial class DriftSession
+{
+    /// <summary>Begins a read-only REPEATABLE READ transaction, optionally importing an exported snapshot and fixing the text settings.</summary>
+    public static async Task<NpgsqlTransaction> BeginSnapshotAsync(NpgsqlConnection connection, string? importSnapshot, bool fixedTextSettings, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        var sql = "SET TRANSACTION READ ONLY";
+        if (importSnapshot is not null)
+        {
+            if (!SnapshotId().IsMatch(importSnapshot))
+            {
+                throw new InvalidOperationException($"Unexpected snapshot id '{importSnapshot}'.");
+            }
+
+            sql += $"; SET TRANSACTION SNAPSHOT '{importSnapshot}'";
+        }
+
+        if (fixedTextSettings)
+        {
+            sql += "; " + CanonicalRowEncoding.SessionSettings;
+        }
+
+        using var command = new NpgsqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return transaction;
+    }
+
+    /// <summary>Exports the transaction's snapshot so other connections can see exactly the same data.</summary>
+    public static async Task<string> ExportSnapshotAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand("SELECT pg_export_snapshot()", connection, transaction);
+        return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The projection's applied position: the configured reader, or the lowest checkpoint of its partitions.</summary>
+    public static async Task<long> ProjectionPositionAsync(NpgsqlConnection connection, DriftCheckOptions options, SqlIdentifier schema, string projectionName, CancellationToken cancellationToken)
+    {
+        if (options.ProjectionPosition is { } reader)
+        {
+            return await reader(connection, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var command = new NpgsqlCommand($"SELECT coalesce(min(position), 0) FROM {schema.Quoted}.checkpoint WHERE projection_name = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The planner's row estimate of a table (0 when it was never analyzed).</summary>
+    public static async Task<double> EstimatedRowsAsync(NpgsqlConnection connection, string qualifiedTable, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand("SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = to_regclass($1)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = qualifiedTable });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is double rows ? rows : 0;
+    }
+
+    [GeneratedRegex("^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$")]
+    private static partial Regex SnapshotId();
+}

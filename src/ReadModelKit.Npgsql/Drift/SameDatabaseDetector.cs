@@ -1,0 +1,383 @@
+using System.Globalization;
+using Npgsql;
+using ReadModelKit.Changes;
+using ReadModelKit.Npgsql.Sql;
+
+namespace ReadModelKit.Npgsql.Drift;
+
+/// <summary>
+/// Drift detection when the source and the read model share one database. Everything runs inside one REPEATABLE READ snapshot
+/// (exported to the other workers when <see cref="DriftCheckOptions.Parallelism"/> &gt; 1), so writes committed meanwhile cannot
+/// produce false drift. The key space is cut into chunks of <see cref="DriftCheckOptions.ChunkSize"/> read-model rows (first and last chunks
+/// open-ended, so source keys beyond the read model's range are seen); each chunk is one FULL JOIN of the recompute query with the live
+/// read-model rows, returning only the differing rows. Memory holds one chunk's differences at most.
+/// </summary>
+internal sealed class SameDatabaseDetector : IDriftDetector
+{
+    private const int StreamBatch = 1000;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly DriftTable _table;
+    private readonly SqlIdentifier _schema;
+    private readonly DriftCheckOptions _options;
+    private readonly KeyOrder _order;
+    private readonly IReadOnlyList<string> _actualKeys;
+    private IReadOnlyList<string>? _sourceKeys;
+
+    public SameDatabaseDetector(NpgsqlDataSource dataSource, DriftTable table, SqlIdentifier schema, DriftCheckOptions options)
+    {
+        _dataSource = dataSource;
+        _table = table;
+        _schema = schema;
+        _options = options;
+        _order = new KeyOrder(table.Keys, byteWise: false);
+        _actualKeys = DriftTable.Refs(table.Keys, "t");
+    }
+
+    public async Task<DriftPass> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
+        await using var transactionScope = transaction.ConfigureAwait(false);
+        var snapshot = _options.Parallelism > 1 ? await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false) : null;
+        var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
+        sink.Confirming = pass.CaughtUp;
+        _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
+        var chunks = _options.Mode == DriftCheckMode.Full
+            ? KeyBlock.Everything.Split(await BoundariesAsync(connection, cancellationToken).ConfigureAwait(false))
+            : await SampledRangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
+        var next = -1;
+        async Task WorkAsync(NpgsqlConnection worker)
+        {
+            for (var i = Interlocked.Increment(ref next); i < chunks.Count; i = Interlocked.Increment(ref next))
+            {
+                await CompareChunkAsync(worker, chunks[i], sink, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var workers = new List<Task> { WorkAsync(connection) };
+        for (var w = 1; w < _options.Parallelism && w < chunks.Count; w++)
+        {
+            workers.Add(WorkOnImportedSnapshotAsync(snapshot!, WorkAsync, cancellationToken));
+        }
+
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        sink.AddRanges(chunks.Count);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return pass;
+    }
+
+    public async Task<(DriftPass Pass, IReadOnlyList<DriftDifference> Differences)> RecheckAsync(IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
+        await using var transactionScope = transaction.ConfigureAwait(false);
+        var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
+        _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
+        var differences = new List<DriftDifference>();
+        foreach (var batch in keys.Chunk(StreamBatch))
+        {
+            var parameters = new SqlParameters();
+            var arrays = new KeyArrays(_table.Keys);
+            foreach (var key in batch)
+            {
+                arrays.Add([.. key]);
+            }
+
+            arrays.Bind(parameters);
+            var keyList = $"SELECT * FROM ({arrays.Unnest("u")}) AS k";
+            var sql = CompareSql(
+                $"({string.Join(", ", _sourceKeys)}) IN ({keyList})",
+                $"({string.Join(", ", _actualKeys)}) IN ({keyList})",
+                summary: null);
+            using var command = new NpgsqlCommand(sql, connection, transaction);
+            parameters.CopyTo(command.Parameters);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                differences.Add(ReadDifference(reader, _table.Keys.Count, out _));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return (pass, differences);
+    }
+
+    /// <summary>Random key ranges of about <see cref="DriftCheckOptions.ChunkSize"/> read-model rows each, clipped so they do not overlap.</summary>
+    internal static async Task<IReadOnlyList<KeyBlock>> SampledRangesAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, DriftCheckOptions options, CancellationToken cancellationToken)
+    {
+        var estimated = await DriftSession.EstimatedRowsAsync(connection, table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
+        var percent = estimated <= 0 ? 100 : Math.Min(100, 100.0 * options.SampleRanges * 4 / estimated);
+        var ranges = await SampleAsync(connection, table, order, options, percent, cancellationToken).ConfigureAwait(false);
+        if (ranges.Count == 0 && percent < 100)
+        {
+            // The sampled pages held no key in scope (a narrow scope, or a stale estimate): pick among every key in scope.
+            ranges = await SampleAsync(connection, table, order, options, 100, cancellationToken).ConfigureAwait(false);
+        }
+
+        return ranges;
+    }
+
+    private static async Task<IReadOnlyList<KeyBlock>> SampleAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, DriftCheckOptions options, double percent, CancellationToken cancellationToken)
+    {
+        var k = table.Keys.Count;
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(table.Keys);
+        var scope = new KeyRangeSql(arrays, k, options.Scope, null);
+        arrays.Bind(parameters);
+        var pct = parameters.AddValue(percent);
+        var limit = parameters.AddValue(options.SampleRanges);
+        var offset = parameters.AddValue(options.ChunkSize - 1);
+        string Cols(string prefix) => string.Join(", ", Enumerable.Range(0, k).Select(i => prefix + i));
+        IReadOnlyList<string> Named(string alias, string prefix) => Enumerable.Range(0, k).Select(i => $"{alias}.{prefix}{i}").ToList();
+        var sampleKeys = string.Join(", ", table.Keys.Select((c, i) => $"t.{c.Quoted} AS s{i}"));
+        var endKeys = string.Join(", ", table.Keys.Select((c, i) => $"t2.{c.Quoted} AS e{i}"));
+        var sample = percent >= 100 ? "" : $"TABLESAMPLE SYSTEM ({pct})";
+        var window = order.OrderBy(Named("r", "s"));
+        var sql = $"""
+            WITH s AS (
+                SELECT {sampleKeys} FROM {table.Table.QualifiedName} t {sample}
+                WHERE {scope.Where(order, DriftTable.Refs(table.Keys, "t"))}
+                ORDER BY random() LIMIT {limit}
+            ), r AS (
+                SELECT s.*, x.* FROM s LEFT JOIN LATERAL (
+                    SELECT {endKeys} FROM {table.Table.QualifiedName} t2
+                    WHERE {scope.Where(order, DriftTable.Refs(table.Keys, "t2"))}
+                      AND {order.Compare(DriftTable.Refs(table.Keys, "t2"), ">", Named("s", "s"))}
+                    ORDER BY {order.OrderBy(DriftTable.Refs(table.Keys, "t2"))}
+                    OFFSET {offset} LIMIT 1
+                ) x ON true
+            )
+            SELECT {Cols("r.s")}, {Cols("r.e")}, {string.Join(", ", Enumerable.Range(0, k).Select(i => $"lead(r.s{i}) OVER w"))}
+            FROM r WINDOW w AS (ORDER BY {window}) ORDER BY {window}
+            """;
+        var rows = new List<(object?[] Start, object?[]? End, object?[]? Next)>();
+        using (var command = new NpgsqlCommand(sql, connection))
+        {
+            parameters.CopyTo(command.Parameters);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var start = ReadKey(reader, 0, k);
+                var end = reader.IsDBNull(k) ? null : ReadKey(reader, k, k);
+                var next = reader.IsDBNull(2 * k) ? null : ReadKey(reader, 2 * k, k);
+                rows.Add((start, end, next));
+            }
+        }
+
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        // Clip each range at the next start so ranges never overlap: ask the server which is lower, in the check's key order.
+        var clip = await ClipAsync(connection, table, order, rows, cancellationToken).ConfigureAwait(false);
+        return rows.Select((r, i) => new KeyBlock(r.Start, clip[i] ? r.Next : r.End)).ToList();
+    }
+
+    private static async Task<bool[]> ClipAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, List<(object?[] Start, object?[]? End, object?[]? Next)> rows, CancellationToken cancellationToken)
+    {
+        var clip = new bool[rows.Count];
+        var pairs = new List<int>();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].Next is not null)
+            {
+                if (rows[i].End is null)
+                {
+                    clip[i] = true;
+                }
+                else
+                {
+                    pairs.Add(i);
+                }
+            }
+        }
+
+        if (pairs.Count == 0)
+        {
+            return clip;
+        }
+
+        var parameters = new SqlParameters();
+        var ends = new KeyArrays(table.Keys);
+        var nexts = new KeyArrays(table.Keys);
+        foreach (var i in pairs)
+        {
+            ends.Add(rows[i].End!);
+            nexts.Add(rows[i].Next!);
+        }
+
+        ends.Bind(parameters);
+        nexts.Bind(parameters);
+        var k = table.Keys.Count;
+        var endRefs = Enumerable.Range(0, k).Select(c => ends.Element(c, $"u.e{c}")).ToList();
+        var nextRefs = Enumerable.Range(0, k).Select(c => nexts.Element(c, $"u.n{c}")).ToList();
+        var columns = string.Join(", ", Enumerable.Range(0, k).Select(c => "e" + c).Concat(Enumerable.Range(0, k).Select(c => "n" + c)));
+        var sql = $"""
+            SELECT {order.Compare(endRefs, ">", nextRefs)}
+            FROM unnest({string.Join(", ", ends.Arrays.Concat(nexts.Arrays))}) WITH ORDINALITY AS u({columns}, ord)
+            ORDER BY u.ord
+            """;
+        using var command = new NpgsqlCommand(sql, connection);
+        parameters.CopyTo(command.Parameters);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var p = 0;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            clip[pairs[p++]] = reader.GetBoolean(0);
+        }
+
+        return clip;
+    }
+
+    private async Task<DriftPass> ReadPassAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (_options.SourcePosition is not { } source)
+        {
+            return new DriftPass(0, 0, LagAware: false);
+        }
+
+        var sourcePosition = await source(connection, cancellationToken).ConfigureAwait(false);
+        var projectionPosition = await DriftSession.ProjectionPositionAsync(connection, _options, _schema, _table.ProjectionName, cancellationToken).ConfigureAwait(false);
+        return new DriftPass(sourcePosition, projectionPosition, LagAware: true);
+    }
+
+    private async Task WorkOnImportedSnapshotAsync(string snapshot, Func<NpgsqlConnection, Task> work, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, snapshot, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
+        await using var transactionScope = transaction.ConfigureAwait(false);
+        await work(connection).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<IReadOnlyList<object?>>> BoundariesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        var scope = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, null);
+        arrays.Bind(parameters);
+        var step = parameters.AddValue((long)_options.ChunkSize);
+        var sql = $"""
+            SELECT {string.Join(", ", _table.Keys.Select(k => "s." + k.Quoted))}
+            FROM (SELECT {string.Join(", ", _actualKeys)}, row_number() OVER (ORDER BY {_order.OrderBy(_actualKeys)}) AS rmk_rn
+                  FROM {_table.Table.QualifiedName} t WHERE {scope.Where(_order, _actualKeys)}) AS s
+            WHERE s.rmk_rn % {step} = 0
+            ORDER BY s.rmk_rn
+            """;
+        using var command = new NpgsqlCommand(sql, connection);
+        parameters.CopyTo(command.Parameters);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var boundaries = new List<IReadOnlyList<object?>>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            boundaries.Add(ReadKey(reader, 0, _table.Keys.Count));
+        }
+
+        return boundaries;
+    }
+
+    private async Task CompareChunkAsync(NpgsqlConnection connection, KeyBlock chunk, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        var range = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, chunk);
+        arrays.Bind(parameters);
+        var actualWhere = range.Where(_order, _actualKeys);
+        var sql = CompareSql(range.Where(_order, _sourceKeys!), actualWhere, summary: actualWhere);
+        using var command = new NpgsqlCommand(sql, connection);
+        parameters.CopyTo(command.Parameters);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var differences = new List<DriftDifference>();
+        long bytes = 0;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (reader.GetInt32(0) == 0)
+            {
+                sink.AddChecked(reader.GetInt64(reader.FieldCount - 1));
+                continue;
+            }
+
+            var difference = ReadDifference(reader, _table.Keys.Count, out var size);
+            bytes += size;
+            differences.Add(difference);
+            if (difference.Kind == DriftKind.Missing)
+            {
+                sink.AddChecked(1);
+            }
+
+            if (differences.Count >= StreamBatch)
+            {
+                await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+                differences = [];
+            }
+        }
+
+        sink.AddBytes(bytes);
+        await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The FULL JOIN of expected (recompute query) and actual (live read-model rows) restricted by the given predicates, returning
+    /// kind, key columns, expected JSON, actual JSON and (summary row, kind 0 only) the live read-model row count.
+    /// </summary>
+    private string CompareSql(string expectedWhere, string actualWhere, string? summary)
+    {
+        var keys = _table.Keys;
+        var values = _table.Values;
+        var rm = _table.Table.QualifiedName;
+        var on = string.Join(" AND ", keys.Select(k => $"e.{k.Quoted} = a.{k.Quoted}"));
+        var differs = values.Count == 0
+            ? "false"
+            : $"ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "e." + v.Quoted)))}) IS DISTINCT FROM ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "a." + v.Quoted)))})";
+        var summarySql = summary is null
+            ? ""
+            : $"""
+                SELECT 0, {string.Join(", ", keys.Select(k => $"NULL::{k.Column.FormattedType}"))}, NULL::text, NULL::text,
+                       (SELECT count(*) FROM {rm} t WHERE {_table.Live("t")} AND {summary})
+                UNION ALL
+                """;
+        return $"""
+            WITH e AS (
+                SELECT 1 AS rmk_in, {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {expectedWhere}
+            ), a AS (
+                SELECT 1 AS rmk_in, {_table.ActualColumns("t")} FROM {rm} t WHERE {_table.Live("t")} AND {actualWhere}
+            )
+            {summarySql}
+            SELECT CASE WHEN a.rmk_in IS NULL THEN {(int)DriftKind.Missing} WHEN e.rmk_in IS NULL THEN {(int)DriftKind.Extra} ELSE {(int)DriftKind.Changed} END,
+                   {string.Join(", ", keys.Select(k => $"coalesce(e.{k.Quoted}, a.{k.Quoted})"))},
+                   CASE WHEN e.rmk_in IS NOT NULL THEN {_table.ValuesJson("e")} END,
+                   CASE WHEN a.rmk_in IS NOT NULL THEN {_table.ValuesJson("a")} END,
+                   NULL::int8
+            FROM e FULL JOIN a ON {on}
+            WHERE e.rmk_in IS NULL OR a.rmk_in IS NULL OR {differs}
+            """;
+    }
+
+    private static DriftDifference ReadDifference(NpgsqlDataReader reader, int keyCount, out long bytes)
+    {
+        var key = ReadKey(reader, 1, keyCount);
+        var expected = reader.IsDBNull(keyCount + 1) ? null : reader.GetString(keyCount + 1);
+        var actual = reader.IsDBNull(keyCount + 2) ? null : reader.GetString(keyCount + 2);
+        bytes = WireSize.Row + WireSize.Of(1) + key.Sum(WireSize.Of) + WireSize.Of(expected) + WireSize.Of(actual);
+        return new DriftDifference(new RowKey(key!), (DriftKind)reader.GetInt32(0), expected, actual);
+    }
+
+    /// <summary>Reads <paramref name="count"/> key values starting at <paramref name="offset"/>.</summary>
+    internal static object?[] ReadKey(NpgsqlDataReader reader, int offset, int count)
+    {
+        var key = new object?[count];
+        for (var i = 0; i < count; i++)
+        {
+            key[i] = reader.GetValue(offset + i);
+        }
+
+        return key;
+    }
+
+    /// <summary>The number as SQL text.</summary>
+    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

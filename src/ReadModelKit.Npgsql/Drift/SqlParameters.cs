@@ -1,0 +1,29 @@
+using Npgsql;
+
+namespace ReadModelKit.Npgsql.Drift;
+
+/// <summary>Numbers positional parameters while a statement is being built.</summary>
+internal sealed class SqlParameters
+{
+    /// <summary>The parameters, in placeholder order.</summary>
+    public List<NpgsqlParameter> List { get; } = [];
+
+    /// <summary>Adds a parameter and returns its placeholder (<c>$3</c>).</summary>
+    public string Add(NpgsqlParameter parameter)
+    {
+        List.Add(parameter);
+        return "$" + List.Count;
+    }
+
+    /// <summary>Adds a typed parameter and returns its placeholder.</summary>
+    public string AddValue<T>(T value) => Add(new NpgsqlParameter<T> { TypedValue = value });
+
+    /// <summary>Copies the parameters onto a command.</summary>
+    public void CopyTo(NpgsqlParameterCollection target)
+    {
+        foreach (var parameter in List)
+        {
+            target.Add(parameter);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using Npgsql;
+using ReadModelKit.Npgsql.Drift;
+using ReadModelKit.Npgsql.Tests.Infrastructure;
+
+namespace ReadModelKit.Npgsql.Tests.Drift;
+
+/// <summary>The SQL renderings of the canonical encoding agree with the C# reference and with PostgreSQL's own equality.</summary>
+public sealed class CanonicalEncodingSqlTests(PostgresSchemaFixture db) : IClassFixture<PostgresSchemaFixture>
+{
+    private static readonly Gen<string?> Value = Gen.OneOf(
+        Gen.Elements<string?>(null, "", "NULL", "~", "x0", "y", "0y", "1:x", "ä", "🙂", "a'b"),
+        Gen.Elements('x', '0', ':', '~', 'ä', '\'').ArrayOf().Select(c => (string?)new string(c)));
+
+    [Fact]
+    public async Task The_sql_framing_equals_the_reference_framing()
+    {
+        var connection = await db.DataSource.OpenConnectionAsync();
+        await using var _ = connection;
+        Prop.ForAll(Gen.ListOf(Value).Where(l => l.Count > 0).Select(l => l.ToArray()).ToArbitrary(), values =>
+        {
+            using var command = new NpgsqlCommand($"SELECT {CanonicalRowEncoding.FrameSql(values.Select((_, i) => $"${i + 1}::text"))}", connection);
+            foreach (var value in values)
+            {
+                command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            }
+
+            Assert.Equal(CanonicalRowEncoding.Frame(values), (string)command.ExecuteScalar()!);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(60));
+    }
+
+    /// <summary>Pairs of literals of one type; whether they are equal is PostgreSQL's call, the test only checks the hashes agree with it.</summary>
+    public static TheoryData<string, string, string> Pairs => new()
+    {
+        { "numeric", "1.0", "1.00" },
+        { "numeric", "1.0", "1.01" },
+        { "numeric", "0", "-0.000" },
+        { "float8", "0", "-0" },
+        { "float8", "NaN", "NaN" },
+        { "float8", "0.1", "0.10000000000000001" },
+        { "float8", "0.1", "0.1000000000000001" },
+        { "timestamptz", "2026-01-01 10:00:00+00", "2026-01-01 12:00:00+02" },
+        { "timestamptz", "2026-01-01 10:00:00+00", "2026-01-01 10:00:00+01" },
+        { "timestamptz", "2026-01-01 10:00:00+00", "2026-01-01 10:00:00.000001+00" },
+        { "jsonb", """{"a":1,"b":[1,2]}""", """{ "b": [1, 2], "a": 1 }""" },
+        { "jsonb", "null", "\"null\"" },
+        { "json", """{"a":1}""", """{"a": 1}""" },
+        { "interval", "1 day", "24 hours" },
+        { "interval", "1 mon", "30 days" },
+        { "interval", "1 mon", "31 days" },
+        { "bpchar", "a  ", "a" },
+        { "text", "a ", "a" },
+        { "text", "", "NULL" },
+        { "int8", "0", "-0" },
+        { "uuid", "c0a8d3c2-6b0e-4bd4-9f3b-94c3f2a1d9e1", "C0A8D3C2-6B0E-4BD4-9F3B-94C3F2A1D9E1" },
+        { "bytea", "\\x00", "\\x0000" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Pairs))]
+    public async Task Both_row_hashes_are_equal_exactly_when_postgresql_says_the_values_are_equal(string type, string a, string b)
+    {
+        var connection = await db.DataSource.OpenConnectionAsync();
+        await using var _ = connection;
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var settings = new NpgsqlCommand(CanonicalRowEncoding.SessionSettings + "; SET LOCAL TimeZone = 'America/New_York'", connection, transaction))
+        {
+            // The session time zone differs from UTC on purpose: encodings must not depend on it.
+            await settings.ExecuteNonQueryAsync();
+        }
+
+        var columnType = DriftColumnType.Base(type);
+        string Hash(DriftRowHash mode, int p) => CanonicalRowEncoding.RowHash(mode, [(columnType, $"CAST(${p} AS {type})"), (DriftColumnType.Base("int4"), "1")]);
+        var comparable = (int p) => CanonicalRowEncoding.Comparable(columnType, $"CAST(${p} AS {type})");
+        await using var command = new NpgsqlCommand(
+            $"SELECT {comparable(1)} IS NOT DISTINCT FROM {comparable(2)}, {Hash(DriftRowHash.Binary, 1)} = {Hash(DriftRowHash.Binary, 2)}, {Hash(DriftRowHash.CanonicalText, 1)} = {Hash(DriftRowHash.CanonicalText, 2)}",
+            connection,
+            transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = a });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = b });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var equal = reader.GetBoolean(0);
+        Assert.Equal(equal, reader.GetBoolean(1));
+        Assert.Equal(equal, reader.GetBoolean(2));
+    }
+
+    [Fact]
+    public async Task A_null_and_every_zero_like_value_hash_apart()
+    {
+        foreach (var (type, zero) in new[] { ("float8", "0"), ("numeric", "0"), ("int8", "0"), ("text", ""), ("jsonb", "null"), ("bool", "false") })
+        {
+            foreach (var mode in new[] { DriftRowHash.Binary, DriftRowHash.CanonicalText })
+            {
+                var hash = (string value) => CanonicalRowEncoding.RowHash(mode, [(DriftColumnType.Base(type), value)]);
+                Assert.False(await db.ScalarAsync<bool>($"SELECT {hash($"NULL::{type}")} = {hash($"'{zero}'::{type}")}"), $"{mode}: NULL and {type} '{zero}' hash alike");
+            }
+        }
+    }
+}
