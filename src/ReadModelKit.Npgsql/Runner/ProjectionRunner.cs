@@ -170,7 +170,8 @@ public sealed class ProjectionRunner
             var armed = _wake.Arm();
             var progressed = false;
             var failed = false;
-            foreach (var work in Snapshot())
+            var works = Snapshot();
+            foreach (var work in works)
             {
                 try
                 {
@@ -213,7 +214,10 @@ public sealed class ProjectionRunner
             try
             {
                 var woken = await WakeSignal.WaitAsync(armed, idle, _time, cancellationToken).ConfigureAwait(false);
-                idle = woken && !failed ? _options.MinIdleDelay : Min(idle * 2, _options.MaxIdleDelay);
+
+                // While events wait behind a long transaction, poll more often: its end may come without a notification.
+                var longest = works.Any(w => w.HeldBack) ? Min(_options.MinIdleDelay * 4, _options.MaxIdleDelay) : _options.MaxIdleDelay;
+                idle = woken && !failed ? _options.MinIdleDelay : Min(idle * 2, longest);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -239,6 +243,7 @@ public sealed class ProjectionRunner
         }
 
         var batch = await _reader.FetchAsync(_applier.Contract.Source.Name, work.Partition, _options.PartitionCount, checkpoint, _options.BatchSize, cancellationToken).ConfigureAwait(false);
+        work.HeldBack = batch.OldestHeldBackAt is not null;
         var now = _time.GetUtcNow();
         var lag = batch.OldestPendingAt is { } oldest && now > oldest ? now - oldest : TimeSpan.Zero;
         ReadModelKitDiagnostics.Lag.Record(lag.TotalSeconds, _tag);
