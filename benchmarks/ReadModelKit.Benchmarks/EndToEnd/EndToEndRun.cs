@@ -77,6 +77,8 @@ internal static class EndToEndRun
             .AppendLine(CultureInfo.InvariantCulture, $"Each scenario ran {repeat} times: the row shows the run with the median rate; latency percentiles pool every transaction of all runs.")
             .AppendLine("The backlog scenario holds the horizon with an open writer transaction while the backlog is written (as a long transaction does), then commits it: the runners, already holding their partitions, drain it.")
             .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"Load average at the end (other work on the machine skews every figure): {LoadAverage()}.")
+            .AppendLine()
             .AppendLine("| scenario | runners | events | seconds | events/s | p50 ms | p99 ms | max ms |")
             .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
@@ -90,6 +92,9 @@ internal static class EndToEndRun
         Console.WriteLine($"Written to {output}");
         return 0;
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static string RuntimeDescription() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
 
