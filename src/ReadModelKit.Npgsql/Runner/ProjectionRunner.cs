@@ -273,7 +273,8 @@ public sealed class ProjectionRunner
             work.LastIdleAdvance = now;
         }
 
-        var target = lag > Freshness.MaxLag ? ProjectionState.Stale : batch.ReachedHorizon ? ProjectionState.Live : ProjectionState.CatchingUp;
+        // By lag alone, so a busy partition whose batches are cut by the size limit does not flap between Live and CatchingUp.
+        var target = lag > Freshness.MaxLag ? ProjectionState.Stale : lag > Freshness.ExpectedLag ? ProjectionState.CatchingUp : ProjectionState.Live;
         var previous = work.State.Current;
         var changed = previous != target && work.State.TryTransitionTo(target);
         if (changed)
