@@ -50,23 +50,6 @@ public sealed class ProjectionRunnerTests(PostgresSchemaFixture db) : IClassFixt
     }
 
     [Fact]
-    public async Task A_notification_wakes_an_idle_runner_long_before_its_idle_poll()
-    {
-        var store = await StoreAsync("wake");
-        var options = OutboxFixtures.FastRunner("wake-node");
-        options.MinIdleDelay = options.MaxIdleDelay = TimeSpan.FromSeconds(40);
-        await using (OutboxFixtures.Start(new ProjectionRunner(store, "wake", options)))
-        {
-            await Eventually.TrueAsync(async () => await StateAsync("wake") == "Live", Converge, "the runner made its first pass and sleeps");
-
-            var token = await OutboxFixtures.AppendAsync(store, db.DataSource, "wake", Upserted("t1", 1, 1, "open"));
-
-            // Well under the 40 s idle poll: only the notification can have woken it.
-            await store.Freshness.WaitForPositionAsync("wake", token, TimeSpan.FromSeconds(20));
-        }
-    }
-
-    [Fact]
     public async Task Gap_safety_under_concurrent_writers_committing_in_random_order_every_committed_event_is_applied_exactly_once()
     {
         var store = await StoreAsync("gaps");
