@@ -256,7 +256,7 @@ public sealed class ProjectionRunner
             catch (ProjectionHaltedException halted)
             {
                 // Apply the transactions before the halting one, so the checkpoint stops exactly in front of it.
-                var poison = batch.Events.First(e => e.EventId == halted.EventId).Position;
+                var poison = batch.Events.FirstOrDefault(e => e.EventId == halted.EventId)?.Position ?? StreamPosition.Start;
                 var before = batch.Events.Where(e => e.Position < poison).ToList();
                 if (before.Count > 0)
                 {
