@@ -31,6 +31,9 @@ internal sealed class PartitionWork
     /// <summary>Halted by a poison event under the Halt policy: skipped until the runner restarts.</summary>
     public bool Halted { get; set; }
 
+    /// <summary>Whether the last read found committed events waiting behind an older running transaction.</summary>
+    public bool HeldBack { get; set; }
+
     /// <summary>When the checkpoint was last moved up to the horizon while idle.</summary>
     public DateTimeOffset? LastIdleAdvance { get; set; }
 }

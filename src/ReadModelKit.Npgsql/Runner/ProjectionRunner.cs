@@ -170,7 +170,8 @@ public sealed class ProjectionRunner
             var armed = _wake.Arm();
             var progressed = false;
             var failed = false;
-            foreach (var work in Snapshot())
+            var works = Snapshot();
+            foreach (var work in works)
             {
                 try
                 {
@@ -213,7 +214,10 @@ public sealed class ProjectionRunner
             try
             {
                 var woken = await WakeSignal.WaitAsync(armed, idle, _time, cancellationToken).ConfigureAwait(false);
-                idle = woken && !failed ? _options.MinIdleDelay : Min(idle * 2, _options.MaxIdleDelay);
+
+                // While events wait behind a long transaction, poll more often: its end may come without a notification.
+                var longest = works.Any(w => w.HeldBack) ? Min(_options.MinIdleDelay * 4, _options.MaxIdleDelay) : _options.MaxIdleDelay;
+                idle = woken && !failed ? _options.MinIdleDelay : Min(idle * 2, longest);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -239,6 +243,7 @@ public sealed class ProjectionRunner
         }
 
         var batch = await _reader.FetchAsync(_applier.Contract.Source.Name, work.Partition, _options.PartitionCount, checkpoint, _options.BatchSize, cancellationToken).ConfigureAwait(false);
+        work.HeldBack = batch.OldestHeldBackAt is not null;
         var now = _time.GetUtcNow();
         var lag = batch.OldestPendingAt is { } oldest && now > oldest ? now - oldest : TimeSpan.Zero;
         ReadModelKitDiagnostics.Lag.Record(lag.TotalSeconds, _tag);
@@ -251,7 +256,7 @@ public sealed class ProjectionRunner
             catch (ProjectionHaltedException halted)
             {
                 // Apply the transactions before the halting one, so the checkpoint stops exactly in front of it.
-                var poison = batch.Events.First(e => e.EventId == halted.EventId).Position;
+                var poison = batch.Events.FirstOrDefault(e => e.EventId == halted.EventId)?.Position ?? StreamPosition.Start;
                 var before = batch.Events.Where(e => e.Position < poison).ToList();
                 if (before.Count > 0)
                 {
@@ -268,7 +273,8 @@ public sealed class ProjectionRunner
             work.LastIdleAdvance = now;
         }
 
-        var target = lag > Freshness.MaxLag ? ProjectionState.Stale : batch.ReachedHorizon ? ProjectionState.Live : ProjectionState.CatchingUp;
+        // By lag alone, so a busy partition whose batches are cut by the size limit does not flap between Live and CatchingUp.
+        var target = lag > Freshness.MaxLag ? ProjectionState.Stale : lag > Freshness.ExpectedLag ? ProjectionState.CatchingUp : ProjectionState.Live;
         var previous = work.State.Current;
         var changed = previous != target && work.State.TryTransitionTo(target);
         if (changed)

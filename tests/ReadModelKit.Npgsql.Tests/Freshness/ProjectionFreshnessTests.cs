@@ -98,6 +98,24 @@ public sealed class ProjectionFreshnessTests(PostgresSchemaFixture db) : IClassF
     }
 
     [Fact]
+    public async Task For_a_broker_source_the_wait_compares_the_checkpoint_with_the_position()
+    {
+        await OutboxFixtures.CreateTableAsync(db, "broker_wait_rm");
+        var store = await OutboxFixtures.StoreAsync(db, db.DataSource, new CaseListProjection(ContractFor("broker_wait", IdempotencyMode.Inbox)), "broker_wait_rm");
+        var applier = store.GetApplier("broker_wait");
+        await applier.ApplyAsync([Upserted("t1", 1, 1, "open", position: 4)], expectedCheckpoint: null, partition: 0);
+
+        var early = await Assert.ThrowsAsync<ReadYourWritesTimeoutException>(() => store.Freshness.WaitForPositionAsync("broker_wait", new StreamPosition(5), TimeSpan.FromMilliseconds(100)));
+        await applier.ApplyAsync([Upserted("t1", 1, 2, "assigned", position: 5)], expectedCheckpoint: null, partition: 0);
+        await store.Freshness.WaitForPositionAsync("broker_wait", new StreamPosition(5), TimeSpan.FromSeconds(10));
+        var freshness = await store.Freshness.GetAsync("broker_wait");
+
+        Assert.Equal(new StreamPosition(5), early.Position);
+        Assert.Equal(0, freshness.LagSeconds);
+        Assert.NotNull(freshness.ProjectedAt);
+    }
+
+    [Fact]
     public async Task A_long_writer_transaction_freezes_the_watermark_which_shows_in_lag_and_health_and_nothing_is_skipped()
     {
         var clock = new TestClock();

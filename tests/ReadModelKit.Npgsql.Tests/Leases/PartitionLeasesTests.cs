@@ -122,6 +122,25 @@ public sealed class PartitionLeasesTests(PostgresSchemaFixture db) : IClassFixtu
     }
 
     [Fact]
+    public async Task The_partition_of_a_key_is_within_range_and_the_same_on_every_call()
+    {
+        var partition = Partitioning.Of("k", "n");
+        var sql = $"""
+            SELECT count(*) FILTER (WHERE p < 0 OR p >= n) + count(*) FILTER (WHERE p IS DISTINCT FROM {Partitioning.Of("k", "n")}),
+                   count(DISTINCT (n, p))
+            FROM (SELECT k, n, {partition} AS p
+                  FROM (SELECT md5(i::text) || '/' || i AS k, n FROM generate_series(1, 5000) i, unnest(ARRAY[1, 2, 3, 7, 16]) n) keys) x
+            """;
+
+        await using var command = db.DataSource.CreateCommand(sql);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+
+        Assert.Equal(0, reader.GetInt64(0));
+        Assert.Equal(1 + 2 + 3 + 7 + 16, reader.GetInt64(1));
+    }
+
+    [Fact]
     public async Task A_node_configured_with_another_partition_count_is_refused()
     {
         await StoreAsync("mismatch");
