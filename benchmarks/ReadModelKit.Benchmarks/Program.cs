@@ -1,18 +1,19 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
 using ReadModelKit.Benchmarks.Apply;
 
 // Run one scenario: dotnet run -c Release --project benchmarks/ReadModelKit.Benchmarks -- --filter '*InboxApply*'
-// Check the apply benchmarks write what they claim (fast, no BenchmarkDotNet): ... -- --check
-if (args is ["--check"])
+// Apply methods round-robin with per-round ratios (and row checks): ... -- --interleaved 7   (one round, a smoke test: -- --check)
+// End to end (outbox → runner → read model): ... -- end-to-end
+switch (args)
 {
-    return await ApplySelfCheck.RunAsync();
+    case ["--check"]:
+        return await InterleavedApplyRun.RunAsync(rounds: 1);
+    case ["--interleaved", var rounds]:
+        return await InterleavedApplyRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture));
+    case ["end-to-end", ..]:
+        return await ReadModelKit.Benchmarks.EndToEnd.EndToEndRun.MainAsync(args);
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
 }
-
-// End to end (outbox → runner → read model): dotnet run -c Release --project benchmarks/ReadModelKit.Benchmarks -- end-to-end
-if (args.Length > 0 && args[0] == "end-to-end")
-{
-    return await ReadModelKit.Benchmarks.EndToEnd.EndToEndRun.MainAsync(args);
-}
-
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-return 0;
