@@ -34,8 +34,8 @@ public class DriftDetectionBenchmarks
         foreach (var (name, check) in new (string, Func<Task<long>>)[]
         {
             ("naive full join", NaiveFullJoinAsync),
-            ("same database, chunked", () => CheckAsync(_store.Drift, 1)),
-            ("cross database, block hashing", () => CheckAsync(_crossDatabase, 1)),
+            ("same database, chunked", () => CheckAsync(_store.Drift)),
+            ("cross database, block hashing", () => CheckAsync(_crossDatabase)),
         })
         {
             var before = SocketBytesRead();
@@ -43,7 +43,7 @@ public class DriftDetectionBenchmarks
             Console.WriteLine($"// transfer {Projection}: {name} found {found} row(s), process read {SocketBytesRead() - before:N0} byte(s) (rchar)");
         }
 
-        Console.WriteLine("// " + (await _crossDatabase.CheckAsync(Projection, Options(1))).ToString().Replace("\n", "\n// ", StringComparison.Ordinal));
+        Console.WriteLine("// " + (await _crossDatabase.CheckAsync(Projection, Options())).ToString().Replace("\n", "\n// ", StringComparison.Ordinal));
     }
 
     [GlobalCleanup]
@@ -54,21 +54,18 @@ public class DriftDetectionBenchmarks
     public Task<long> NaiveFullJoin() => NaiveFullJoinAsync();
 
     [Benchmark]
-    public Task<long> SameDatabaseChunked() => CheckAsync(_store.Drift, 1);
+    public Task<long> SameDatabaseChunked() => CheckAsync(_store.Drift);
 
     [Benchmark]
-    public Task<long> SameDatabaseChunkedTwoConnections() => CheckAsync(_store.Drift, 2);
+    public Task<long> CrossDatabaseBlockHash() => CheckAsync(_crossDatabase);
 
-    [Benchmark]
-    public Task<long> CrossDatabaseBlockHash() => CheckAsync(_crossDatabase, 1);
-
-    private async Task<long> CheckAsync(DriftReconciler drift, int parallelism)
+    private async Task<long> CheckAsync(DriftReconciler drift)
     {
-        var report = await drift.CheckAsync(Projection, Options(parallelism));
+        var report = await drift.CheckAsync(Projection, Options());
         return report.Total;
     }
 
-    private static DriftCheckOptions Options(int parallelism) => new() { RecordIncidents = false, Parallelism = parallelism };
+    private static DriftCheckOptions Options() => new() { RecordIncidents = false };
 
     private async Task<long> NaiveFullJoinAsync()
     {

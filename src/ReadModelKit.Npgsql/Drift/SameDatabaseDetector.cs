@@ -6,11 +6,13 @@ using ReadModelKit.Npgsql.Sql;
 namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
-/// Drift detection when the source and the read model share one database. Everything runs inside one REPEATABLE READ snapshot
-/// (exported to the other workers when <see cref="DriftCheckOptions.Parallelism"/> &gt; 1), so writes committed meanwhile cannot
-/// produce false drift. The key space is cut into chunks of <see cref="DriftCheckOptions.ChunkSize"/> read-model rows (first and last chunks
-/// open-ended, so source keys beyond the read model's range are seen); each chunk is one FULL JOIN of the recompute query with the live
-/// read-model rows, returning only the differing rows. Memory holds one chunk's differences at most.
+/// Drift detection when the source and the read model share one database. Everything runs inside one REPEATABLE READ snapshot, so
+/// writes committed meanwhile cannot produce false drift. The keys are cut into chunks of about <see cref="DriftCheckOptions.ChunkSize"/>
+/// rows by a hash of the key (not by key range: a range scan over a table whose physical order does not follow the key visits a heap page
+/// per row). Pass 1 is one statement: both sides grouped by chunk into (row count, sum of row hashes), compared on the server, returning only
+/// the ids of chunks that differ. Pass 2 is one statement: the recompute query and the live read-model rows of those chunks only, FULL
+/// JOINed on the key with IS DISTINCT FROM on every value column, returning only differing rows. With no drift the check is one pass that
+/// returns nothing; client memory holds the differing chunk ids and streams the differing rows.
 /// </summary>
 internal sealed class SameDatabaseDetector : IDriftDetector
 {
@@ -37,32 +39,27 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
-        var snapshot = _options.Parallelism > 1 ? await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false) : null;
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
         sink.Confirming = pass.CaughtUp;
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
-        var chunks = _options.Mode == DriftCheckMode.Full
-            ? KeyBlock.Everything.Split(await BoundariesAsync(connection, cancellationToken).ConfigureAwait(false))
+        var ranges = _options.Mode == DriftCheckMode.Full
+            ? [KeyBlock.Everything]
             : await SampledRangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
-        var next = -1;
-        async Task WorkAsync(NpgsqlConnection worker)
+        var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
+        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.ChunkSize), 1, 1 << 24);
+        var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
+        foreach (var range in ranges)
         {
-            for (var i = Interlocked.Increment(ref next); i < chunks.Count; i = Interlocked.Increment(ref next))
+            var differing = await DifferingChunksAsync(connection, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
+            sink.AddRanges(differing.Count);
+            if (differing.Count > 0)
             {
-                await CompareChunkAsync(worker, chunks[i], sink, cancellationToken).ConfigureAwait(false);
+                await CompareChunksAsync(connection, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        var workers = new List<Task> { WorkAsync(connection) };
-        for (var w = 1; w < _options.Parallelism && w < chunks.Count; w++)
-        {
-            workers.Add(WorkOnImportedSnapshotAsync(snapshot!, WorkAsync, cancellationToken));
-        }
-
-        await Task.WhenAll(workers).ConfigureAwait(false);
-        sink.AddRanges(chunks.Count);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return pass;
     }
@@ -71,7 +68,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
@@ -89,8 +86,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             var keyList = $"SELECT * FROM ({arrays.Unnest("u")}) AS k";
             var sql = CompareSql(
                 $"({string.Join(", ", _sourceKeys)}) IN ({keyList})",
-                $"({string.Join(", ", _actualKeys)}) IN ({keyList})",
-                summary: null);
+                $"({string.Join(", ", _actualKeys)}) IN ({keyList})");
             using var command = new NpgsqlCommand(sql, connection, transaction);
             parameters.CopyTo(command.Parameters);
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -104,7 +100,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return (pass, differences);
     }
 
-    /// <summary>Random key ranges of about <see cref="DriftCheckOptions.ChunkSize"/> read-model rows each, clipped so they do not overlap.</summary>
+    /// <summary>Random key ranges of about <see cref="DriftCheckOptions.SampleRangeRows"/> read-model rows each, clipped so they do not overlap.</summary>
     internal static async Task<IReadOnlyList<KeyBlock>> SampledRangesAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, DriftCheckOptions options, CancellationToken cancellationToken)
     {
         var estimated = await DriftSession.EstimatedRowsAsync(connection, table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
@@ -128,7 +124,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         arrays.Bind(parameters);
         var pct = parameters.AddValue(percent);
         var limit = parameters.AddValue(options.SampleRanges);
-        var offset = parameters.AddValue(options.ChunkSize - 1);
+        var offset = parameters.AddValue(options.SampleRangeRows - 1);
         string Cols(string prefix) => string.Join(", ", Enumerable.Range(0, k).Select(i => prefix + i));
         IReadOnlyList<string> Named(string alias, string prefix) => Enumerable.Range(0, k).Select(i => $"{alias}.{prefix}{i}").ToList();
         var sampleKeys = string.Join(", ", table.Keys.Select((c, i) => $"t.{c.Quoted} AS s{i}"));
@@ -244,50 +240,69 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return new DriftPass(sourcePosition, projectionPosition, LagAware: true);
     }
 
-    private async Task WorkOnImportedSnapshotAsync(string snapshot, Func<NpgsqlConnection, Task> work, CancellationToken cancellationToken)
-    {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, snapshot, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
-        await using var transactionScope = transaction.ConfigureAwait(false);
-        await work(connection).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>The chunk of a key: a hash of the key tuple modulo the chunk count.</summary>
+    private static string Chunk(DriftRowHash hash, IEnumerable<(DriftColumnType Type, string Expression)> keys, long chunks) =>
+        $"abs({CanonicalRowEncoding.RowHash(hash, keys)} % {Invariant(chunks)})";
 
-    private async Task<IReadOnlyList<IReadOnlyList<object?>>> BoundariesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>Pass 1: the ids of the chunks whose row count or row-hash sum differ between the sides; counts the live read-model rows.</summary>
+    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
         var arrays = new KeyArrays(_table.Keys);
-        var scope = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, null);
+        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
-        var step = parameters.AddValue((long)_options.ChunkSize);
+        var keysOf = (string alias) => _table.Keys.Select(k => (k.Type, $"{alias}.{k.Quoted}"));
         var sql = $"""
-            SELECT {string.Join(", ", _table.Keys.Select(k => "s." + k.Quoted))}
-            FROM (SELECT {string.Join(", ", _actualKeys)}, row_number() OVER (ORDER BY {_order.OrderBy(_actualKeys)}) AS rmk_rn
-                  FROM {_table.Table.QualifiedName} t WHERE {scope.Where(_order, _actualKeys)}) AS s
-            WHERE s.rmk_rn % {step} = 0
-            ORDER BY s.rmk_rn
+            WITH e AS (
+                SELECT {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {where.Where(_order, _sourceKeys!)}
+            ), a AS (
+                SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}
+            ), eb AS (
+                SELECT {Chunk(hash, keysOf("e"), chunks)} AS b, count(*) AS n, sum({_table.RowHash(hash, "e")}) AS h FROM e GROUP BY 1
+            ), ab AS (
+                SELECT {Chunk(hash, keysOf("a"), chunks)} AS b, count(*) AS n, sum({_table.RowHash(hash, "a")}) AS h FROM a GROUP BY 1
+            )
+            SELECT coalesce(eb.b, ab.b) FROM eb FULL JOIN ab ON eb.b = ab.b
+            WHERE eb.n IS DISTINCT FROM ab.n OR eb.h IS DISTINCT FROM ab.h
+            UNION ALL
+            SELECT -1 - coalesce(sum(n), 0) FROM ab
             """;
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var boundaries = new List<IReadOnlyList<object?>>();
+        var differing = new List<long>();
+        long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            boundaries.Add(ReadKey(reader, 0, _table.Keys.Count));
+            var value = reader.GetInt64(0);
+            bytes += WireSize.Row + WireSize.Of(value);
+            if (value < 0)
+            {
+                // The summary row: -1 - live read-model rows in range.
+                sink.AddChecked(-1 - value);
+            }
+            else
+            {
+                differing.Add(value);
+            }
         }
 
-        return boundaries;
+        sink.AddBytes(bytes);
+        return differing;
     }
 
-    private async Task CompareChunkAsync(NpgsqlConnection connection, KeyBlock chunk, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>Pass 2: the rows of the differing chunks, joined on the key; only differing rows come back, streamed to the sink.</summary>
+    private async Task CompareChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftSink sink, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
         var arrays = new KeyArrays(_table.Keys);
-        var range = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, chunk);
+        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
-        var actualWhere = range.Where(_order, _actualKeys);
-        var sql = CompareSql(range.Where(_order, _sourceKeys!), actualWhere, summary: actualWhere);
+        var ids = parameters.AddValue(differing.ToArray());
+        var inChunks = (IEnumerable<(DriftColumnType, string)> keys) => $"{Chunk(hash, keys, chunks)} IN (SELECT unnest({ids}::int8[]))";
+        var sql = CompareSql(
+            $"{where.Where(_order, _sourceKeys!)} AND {inChunks(_table.Keys.Select(k => (k.Type, DriftTable.Cast(k, "q"))))}",
+            $"{where.Where(_order, _actualKeys)} AND {inChunks(_table.Keys.Select(k => (k.Type, $"t.{k.Quoted}")))}");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -295,12 +310,6 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (reader.GetInt32(0) == 0)
-            {
-                sink.AddChecked(reader.GetInt64(reader.FieldCount - 1));
-                continue;
-            }
-
             var difference = ReadDifference(reader, _table.Keys.Count, out var size);
             bytes += size;
             differences.Add(difference);
@@ -322,9 +331,9 @@ internal sealed class SameDatabaseDetector : IDriftDetector
 
     /// <summary>
     /// The FULL JOIN of expected (recompute query) and actual (live read-model rows) restricted by the given predicates, returning
-    /// kind, key columns, expected JSON, actual JSON and (summary row, kind 0 only) the live read-model row count.
+    /// kind, key columns, expected JSON and actual JSON.
     /// </summary>
-    private string CompareSql(string expectedWhere, string actualWhere, string? summary)
+    private string CompareSql(string expectedWhere, string actualWhere)
     {
         var keys = _table.Keys;
         var values = _table.Values;
@@ -333,25 +342,16 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var differs = values.Count == 0
             ? "false"
             : $"ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "e." + v.Quoted)))}) IS DISTINCT FROM ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "a." + v.Quoted)))})";
-        var summarySql = summary is null
-            ? ""
-            : $"""
-                SELECT 0, {string.Join(", ", keys.Select(k => $"NULL::{k.Column.FormattedType}"))}, NULL::text, NULL::text,
-                       (SELECT count(*) FROM {rm} t WHERE {_table.Live("t")} AND {summary})
-                UNION ALL
-                """;
         return $"""
             WITH e AS (
                 SELECT 1 AS rmk_in, {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {expectedWhere}
             ), a AS (
                 SELECT 1 AS rmk_in, {_table.ActualColumns("t")} FROM {rm} t WHERE {_table.Live("t")} AND {actualWhere}
             )
-            {summarySql}
             SELECT CASE WHEN a.rmk_in IS NULL THEN {(int)DriftKind.Missing} WHEN e.rmk_in IS NULL THEN {(int)DriftKind.Extra} ELSE {(int)DriftKind.Changed} END,
                    {string.Join(", ", keys.Select(k => $"coalesce(e.{k.Quoted}, a.{k.Quoted})"))},
                    CASE WHEN e.rmk_in IS NOT NULL THEN {_table.ValuesJson("e")} END,
-                   CASE WHEN a.rmk_in IS NOT NULL THEN {_table.ValuesJson("a")} END,
-                   NULL::int8
+                   CASE WHEN a.rmk_in IS NOT NULL THEN {_table.ValuesJson("a")} END
             FROM e FULL JOIN a ON {on}
             WHERE e.rmk_in IS NULL OR a.rmk_in IS NULL OR {differs}
             """;
