@@ -31,19 +31,23 @@ public class DriftDetectionBenchmarks
         _data = await DriftBenchmarkData.OpenAsync();
         _store = await _data.StoreAsync();
         _crossDatabase = new DriftReconciler(_store, _data.Source);
+        using var bytes = new NpgsqlBytesRead();
         foreach (var (name, check) in new (string, Func<Task<long>>)[]
         {
             ("naive full join", NaiveFullJoinAsync),
-            ("same database, chunked", () => CheckAsync(_store.Drift)),
+            ("same database, hash chunks", () => CheckAsync(_store.Drift)),
             ("cross database, block hashing", () => CheckAsync(_crossDatabase)),
         })
         {
-            var before = SocketBytesRead();
+            var before = bytes.Total;
             var found = await check();
-            Console.WriteLine($"// transfer {Projection}: {name} found {found} row(s), process read {SocketBytesRead() - before:N0} byte(s) (rchar)");
+            Console.WriteLine($"// transfer {Projection}: {name} found {found} row(s); Npgsql read {bytes.Total - before:N0} byte(s) from the server(s)");
         }
 
-        Console.WriteLine("// " + (await _crossDatabase.CheckAsync(Projection, Options())).ToString().Replace("\n", "\n// ", StringComparison.Ordinal));
+        foreach (var drift in new[] { _store.Drift, _crossDatabase })
+        {
+            Console.WriteLine("// " + (await drift.CheckAsync(Projection, Options())).ToString().Replace("\n", "\n// ", StringComparison.Ordinal));
+        }
     }
 
     [GlobalCleanup]
@@ -87,18 +91,5 @@ public class DriftDetectionBenchmarks
         }
 
         return rows;
-    }
-
-    /// <summary>Bytes this process has read through read(2) and friends, sockets included (Linux <c>/proc/self/io</c> rchar).</summary>
-    private static long SocketBytesRead()
-    {
-        const string path = "/proc/self/io";
-        if (!File.Exists(path))
-        {
-            return 0;
-        }
-
-        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("rchar:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line["rchar:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -7,11 +7,24 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <summary>Opens the read-only REPEATABLE READ transactions drift checks run in, and reads positions inside them.</summary>
 internal static class DriftSession
 {
-    /// <summary>Begins a read-only REPEATABLE READ transaction, optionally fixing the text settings (<see cref="CanonicalRowEncoding.SessionSettings"/>).</summary>
-    public static async Task<NpgsqlTransaction> BeginSnapshotAsync(NpgsqlConnection connection, bool fixedTextSettings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Begins a read-only REPEATABLE READ transaction, optionally importing a snapshot exported by another connection
+    /// (<see cref="ExportSnapshotAsync"/>) and fixing the text settings (<see cref="CanonicalRowEncoding.SessionSettings"/>).
+    /// </summary>
+    public static async Task<NpgsqlTransaction> BeginSnapshotAsync(NpgsqlConnection connection, bool fixedTextSettings, CancellationToken cancellationToken, string? importSnapshot = null)
     {
         var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
         var sql = "SET TRANSACTION READ ONLY";
+        if (importSnapshot is not null)
+        {
+            if (!importSnapshot.All(c => char.IsAsciiHexDigit(c) || c == '-'))
+            {
+                throw new InvalidOperationException($"Unexpected snapshot id '{importSnapshot}'.");
+            }
+
+            sql += $"; SET TRANSACTION SNAPSHOT '{importSnapshot}'";
+        }
+
         if (fixedTextSettings)
         {
             sql += "; " + CanonicalRowEncoding.SessionSettings;
@@ -20,6 +33,13 @@ internal static class DriftSession
         using var command = new NpgsqlCommand(sql, connection, transaction);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return transaction;
+    }
+
+    /// <summary>Exports the transaction's snapshot so another connection can read exactly the same data.</summary>
+    public static async Task<string> ExportSnapshotAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand("SELECT pg_export_snapshot()", connection, transaction);
+        return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>The projection's applied position: the configured reader, or the lowest checkpoint of its partitions.</summary>

@@ -9,8 +9,8 @@ namespace ReadModelKit.Npgsql.Drift;
 /// Drift detection when the source and the read model share one database. Everything runs inside one REPEATABLE READ snapshot, so
 /// writes committed meanwhile cannot produce false drift. The keys are cut into chunks of about <see cref="DriftCheckOptions.ChunkSize"/>
 /// rows by a hash of the key (not by key range: a range scan over a table whose physical order does not follow the key visits a heap page
-/// per row). Pass 1 is one statement: both sides grouped by chunk into (row count, sum of row hashes), compared on the server, returning only
-/// the ids of chunks that differ. Pass 2 is one statement: the recompute query and the live read-model rows of those chunks only, FULL
+/// per row). Pass 1 groups each side by chunk into (row count, sum of row hashes) — the two sides on two connections at once, the second
+/// importing the first's exported snapshot — and merges the two chunk-ordered streams, keeping only the ids of chunks that differ. Pass 2 is one statement: the recompute query and the live read-model rows of those chunks only, FULL
 /// JOINed on the key with IS DISTINCT FROM on every value column, returning only differing rows. With no drift the check is one pass that
 /// returns nothing; client memory holds the differing chunk ids and streams the differing rows.
 /// </summary>
@@ -41,6 +41,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         await using var connectionScope = connection.ConfigureAwait(false);
         var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
+        var snapshot = await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
         sink.Confirming = pass.CaughtUp;
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
@@ -52,7 +53,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
         foreach (var range in ranges)
         {
-            var differing = await DifferingChunksAsync(connection, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
+            var differing = await DifferingChunksAsync(connection, snapshot, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
             sink.AddRanges(differing.Count);
             if (differing.Count > 0)
             {
@@ -240,55 +241,87 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return new DriftPass(sourcePosition, projectionPosition, LagAware: true);
     }
 
-    /// <summary>The chunk of a key: a hash of the key tuple modulo the chunk count.</summary>
-    private static string Chunk(DriftRowHash hash, IEnumerable<(DriftColumnType Type, string Expression)> keys, long chunks) =>
-        $"abs({CanonicalRowEncoding.RowHash(hash, keys)} % {Invariant(chunks)})";
+    /// <summary>The key hash of one side's rows (computed once per row), over key expressions already cast to the read-model types.</summary>
+    private static string KeyHash(DriftRowHash hash, IEnumerable<(DriftColumnType Type, string Expression)> keys) =>
+        hash == DriftRowHash.Binary
+            ? $"hash_record_extended(ROW({string.Join(", ", keys.Select(k => CanonicalRowEncoding.BinaryValue(k.Type, k.Expression)))}), {CanonicalRowEncoding.Seed})"
+            : CanonicalRowEncoding.RowHash(hash, keys);
 
-    /// <summary>Pass 1: the ids of the chunks whose row count or row-hash sum differ between the sides; counts the live read-model rows.</summary>
-    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>The chunk of a key hash.</summary>
+    private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {Invariant(chunks)})";
+
+    /// <summary>
+    /// Pass 1: each side grouped by chunk into (row count, row-hash sum), the two sides on two connections at once (the second imports the
+    /// first's snapshot), streamed in chunk order and merged: returns the ids of chunks that differ, counts the live read-model rows.
+    /// </summary>
+    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, string snapshot, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var otherScope = other.ConfigureAwait(false);
+        var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
+        await using var otherTransactionScope = otherTransaction.ConfigureAwait(false);
+        var differing = new List<long>();
+        long live = 0;
+        long rows = 0;
+        using (var expected = ChunkHashes(connection, range, chunks, hash, expectedSide: true))
+        using (var actual = ChunkHashes(other, range, chunks, hash, expectedSide: false))
+        {
+            var expectedReader = expected.ExecuteReaderAsync(cancellationToken);
+            var actualReader = actual.ExecuteReaderAsync(cancellationToken);
+            using var e = await expectedReader.ConfigureAwait(false);
+            using var a = await actualReader.ConfigureAwait(false);
+            var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+            while (hasE || hasA)
+            {
+                var eb = hasE ? e.GetInt64(0) : long.MaxValue;
+                var ab = hasA ? a.GetInt64(0) : long.MaxValue;
+                var bucket = Math.Min(eb, ab);
+                if (eb != ab || e.GetInt64(1) != a.GetInt64(1) || e.GetString(2) != a.GetString(2))
+                {
+                    differing.Add(bucket);
+                }
+
+                if (ab == bucket)
+                {
+                    live += a.GetInt64(1);
+                    hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    rows++;
+                }
+
+                if (eb == bucket)
+                {
+                    hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    rows++;
+                }
+            }
+        }
+
+        sink.AddChecked(live);
+        sink.AddBytes(rows * (WireSize.Row + WireSize.Of(0L) + WireSize.Of(0L) + 24));
+        await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return differing;
+    }
+
+    /// <summary>One side's (chunk, row count, row-hash sum) in chunk order; the key hash is computed once per row.</summary>
+    private NpgsqlCommand ChunkHashes(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, bool expectedSide)
     {
         var parameters = new SqlParameters();
         var arrays = new KeyArrays(_table.Keys);
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
-        var keysOf = (string alias) => _table.Keys.Select(k => (k.Type, $"{alias}.{k.Quoted}"));
-        var sql = $"""
-            WITH e AS (
-                SELECT {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {where.Where(_order, _sourceKeys!)}
-            ), a AS (
-                SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}
-            ), eb AS (
-                SELECT {Chunk(hash, keysOf("e"), chunks)} AS b, count(*) AS n, sum({_table.RowHash(hash, "e")}) AS h FROM e GROUP BY 1
-            ), ab AS (
-                SELECT {Chunk(hash, keysOf("a"), chunks)} AS b, count(*) AS n, sum({_table.RowHash(hash, "a")}) AS h FROM a GROUP BY 1
-            )
-            SELECT coalesce(eb.b, ab.b) FROM eb FULL JOIN ab ON eb.b = ab.b
-            WHERE eb.n IS DISTINCT FROM ab.n OR eb.h IS DISTINCT FROM ab.h
-            UNION ALL
-            SELECT -1 - coalesce(sum(n), 0) FROM ab
-            """;
-        using var command = new NpgsqlCommand(sql, connection);
+        var relation = expectedSide
+            ? $"SELECT {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {where.Where(_order, _sourceKeys!)}"
+            : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
+        var keyHash = KeyHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
+        var rowHash = CanonicalRowEncoding.RowHash(hash, _table.Values.Select(v => (v.Type, $"x.{v.Quoted}")).Prepend((DriftColumnType.Base("int8"), "x.rmk_kh")));
+        var command = new NpgsqlCommand($"""
+            SELECT {Chunk("x.rmk_kh", chunks)} AS b, count(*), sum({rowHash})::text
+            FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({relation}) AS r OFFSET 0) AS x
+            GROUP BY 1 ORDER BY 1
+            """, connection);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var differing = new List<long>();
-        long bytes = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var value = reader.GetInt64(0);
-            bytes += WireSize.Row + WireSize.Of(value);
-            if (value < 0)
-            {
-                // The summary row: -1 - live read-model rows in range.
-                sink.AddChecked(-1 - value);
-            }
-            else
-            {
-                differing.Add(value);
-            }
-        }
-
-        sink.AddBytes(bytes);
-        return differing;
+        return command;
     }
 
     /// <summary>Pass 2: the rows of the differing chunks, joined on the key; only differing rows come back, streamed to the sink.</summary>
@@ -299,7 +332,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var ids = parameters.AddValue(differing.ToArray());
-        var inChunks = (IEnumerable<(DriftColumnType, string)> keys) => $"{Chunk(hash, keys, chunks)} IN (SELECT unnest({ids}::int8[]))";
+        var inChunks = (IEnumerable<(DriftColumnType, string)> keys) => $"{Chunk(KeyHash(hash, keys), chunks)} IN (SELECT unnest({ids}::int8[]))";
         var sql = CompareSql(
             $"{where.Where(_order, _sourceKeys!)} AND {inChunks(_table.Keys.Select(k => (k.Type, DriftTable.Cast(k, "q"))))}",
             $"{where.Where(_order, _actualKeys)} AND {inChunks(_table.Keys.Select(k => (k.Type, $"t.{k.Quoted}")))}");
