@@ -35,3 +35,4 @@ var freshness = FreshnessInfo.Compute(CaseListContract.Value.Freshness, state.Cu
 Console.WriteLine("Freshness block:");
 Console.WriteLine(JsonSerializer.Serialize(freshness, ReadModelKitJsonContext.Default.FreshnessInfo));
 Console.WriteLine("CaseWorkspace sample finished.");
+await DriftDemo.RunAsync(server.ConnectionString);
