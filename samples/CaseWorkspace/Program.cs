@@ -15,3 +15,4 @@ await ApplyDemo.RunAsync(server.ConnectionString);
 await OutboxDemo.RunAsync(server.ConnectionString);
 
 Console.WriteLine("CaseWorkspace sample finished.");
+await DriftDemo.RunAsync(server.ConnectionString);

@@ -6,6 +6,6 @@ public enum DriftCheckMode
     /// <summary>Every key in scope (nightly checks). The default.</summary>
     Full,
 
-    /// <summary>A few random key ranges (<see cref="DriftCheckOptions.SampleRanges"/> ranges of <see cref="DriftCheckOptions.ChunkSize"/> rows): cheap, frequent checks.</summary>
+    /// <summary>A few random key ranges (<see cref="DriftCheckOptions.SampleRanges"/> ranges of <see cref="DriftCheckOptions.SampleRangeRows"/> rows): cheap, frequent checks.</summary>
     Sample,
 }

@@ -1,21 +1,23 @@
 using System.Data;
-using System.Text.RegularExpressions;
 using Npgsql;
 using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>Opens the read-only REPEATABLE READ transactions drift checks run in, and reads positions inside them.</summary>
-internal static partial class DriftSession
+internal static class DriftSession
 {
-    /// <summary>Begins a read-only REPEATABLE READ transaction, optionally importing an exported snapshot and fixing the text settings.</summary>
-    public static async Task<NpgsqlTransaction> BeginSnapshotAsync(NpgsqlConnection connection, string? importSnapshot, bool fixedTextSettings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Begins a read-only REPEATABLE READ transaction, optionally importing a snapshot exported by another connection
+    /// (<see cref="ExportSnapshotAsync"/>) and fixing the text settings (<see cref="CanonicalRowEncoding.SessionSettings"/>).
+    /// </summary>
+    public static async Task<NpgsqlTransaction> BeginSnapshotAsync(NpgsqlConnection connection, bool fixedTextSettings, CancellationToken cancellationToken, string? importSnapshot = null)
     {
         var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
         var sql = "SET TRANSACTION READ ONLY";
         if (importSnapshot is not null)
         {
-            if (!SnapshotId().IsMatch(importSnapshot))
+            if (!importSnapshot.All(c => char.IsAsciiHexDigit(c) || c == '-'))
             {
                 throw new InvalidOperationException($"Unexpected snapshot id '{importSnapshot}'.");
             }
@@ -33,7 +35,7 @@ internal static partial class DriftSession
         return transaction;
     }
 
-    /// <summary>Exports the transaction's snapshot so other connections can see exactly the same data.</summary>
+    /// <summary>Exports the transaction's snapshot so another connection can read exactly the same data.</summary>
     public static async Task<string> ExportSnapshotAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         using var command = new NpgsqlCommand("SELECT pg_export_snapshot()", connection, transaction);
@@ -60,7 +62,4 @@ internal static partial class DriftSession
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = qualifiedTable });
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is double rows ? rows : 0;
     }
-
-    [GeneratedRegex("^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$")]
-    private static partial Regex SnapshotId();
 }

@@ -6,11 +6,13 @@ using ReadModelKit.Npgsql.Sql;
 namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
-/// Drift detection when the source and the read model share one database. Everything runs inside one REPEATABLE READ snapshot
-/// (exported to the other workers when <see cref="DriftCheckOptions.Parallelism"/> &gt; 1), so writes committed meanwhile cannot
-/// produce false drift. The key space is cut into chunks of <see cref="DriftCheckOptions.ChunkSize"/> read-model rows (first and last chunks
-/// open-ended, so source keys beyond the read model's range are seen); each chunk is one FULL JOIN of the recompute query with the live
-/// read-model rows, returning only the differing rows. Memory holds one chunk's differences at most.
+/// Drift detection when the source and the read model share one database. Everything runs inside one REPEATABLE READ snapshot, so
+/// writes committed meanwhile cannot produce false drift. The keys are cut into chunks of about <see cref="DriftCheckOptions.ChunkSize"/>
+/// rows by a hash of the key (not by key range: a range scan over a table whose physical order does not follow the key visits a heap page
+/// per row). Pass 1 groups each side by chunk into (row count, sum of row hashes) — the two sides on two connections at once, the second
+/// importing the first's exported snapshot — and merges the two chunk-ordered streams, keeping only the ids of chunks that differ. Pass 2 is one statement: the recompute query and the live read-model rows of those chunks only, FULL
+/// JOINed on the key with IS DISTINCT FROM on every value column, returning only differing rows. With no drift the check is one pass that
+/// returns nothing; client memory holds the differing chunk ids and streams the differing rows.
 /// </summary>
 internal sealed class SameDatabaseDetector : IDriftDetector
 {
@@ -37,32 +39,28 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
-        var snapshot = _options.Parallelism > 1 ? await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false) : null;
+        var snapshot = await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
         sink.Confirming = pass.CaughtUp;
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
-        var chunks = _options.Mode == DriftCheckMode.Full
-            ? KeyBlock.Everything.Split(await BoundariesAsync(connection, cancellationToken).ConfigureAwait(false))
+        var ranges = _options.Mode == DriftCheckMode.Full
+            ? [KeyBlock.Everything]
             : await SampledRangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
-        var next = -1;
-        async Task WorkAsync(NpgsqlConnection worker)
+        var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
+        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.ChunkSize), 1, 1 << 24);
+        var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
+        foreach (var range in ranges)
         {
-            for (var i = Interlocked.Increment(ref next); i < chunks.Count; i = Interlocked.Increment(ref next))
+            var differing = await DifferingChunksAsync(connection, snapshot, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
+            sink.AddRanges(differing.Count);
+            if (differing.Count > 0)
             {
-                await CompareChunkAsync(worker, chunks[i], sink, cancellationToken).ConfigureAwait(false);
+                await CompareChunksAsync(connection, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        var workers = new List<Task> { WorkAsync(connection) };
-        for (var w = 1; w < _options.Parallelism && w < chunks.Count; w++)
-        {
-            workers.Add(WorkOnImportedSnapshotAsync(snapshot!, WorkAsync, cancellationToken));
-        }
-
-        await Task.WhenAll(workers).ConfigureAwait(false);
-        sink.AddRanges(chunks.Count);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return pass;
     }
@@ -71,7 +69,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, null, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
@@ -89,8 +87,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             var keyList = $"SELECT * FROM ({arrays.Unnest("u")}) AS k";
             var sql = CompareSql(
                 $"({string.Join(", ", _sourceKeys)}) IN ({keyList})",
-                $"({string.Join(", ", _actualKeys)}) IN ({keyList})",
-                summary: null);
+                $"({string.Join(", ", _actualKeys)}) IN ({keyList})");
             using var command = new NpgsqlCommand(sql, connection, transaction);
             parameters.CopyTo(command.Parameters);
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -104,7 +101,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return (pass, differences);
     }
 
-    /// <summary>Random key ranges of about <see cref="DriftCheckOptions.ChunkSize"/> read-model rows each, clipped so they do not overlap.</summary>
+    /// <summary>Random key ranges of about <see cref="DriftCheckOptions.SampleRangeRows"/> read-model rows each, clipped so they do not overlap.</summary>
     internal static async Task<IReadOnlyList<KeyBlock>> SampledRangesAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, DriftCheckOptions options, CancellationToken cancellationToken)
     {
         var estimated = await DriftSession.EstimatedRowsAsync(connection, table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
@@ -128,7 +125,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         arrays.Bind(parameters);
         var pct = parameters.AddValue(percent);
         var limit = parameters.AddValue(options.SampleRanges);
-        var offset = parameters.AddValue(options.ChunkSize - 1);
+        var offset = parameters.AddValue(options.SampleRangeRows - 1);
         string Cols(string prefix) => string.Join(", ", Enumerable.Range(0, k).Select(i => prefix + i));
         IReadOnlyList<string> Named(string alias, string prefix) => Enumerable.Range(0, k).Select(i => $"{alias}.{prefix}{i}").ToList();
         var sampleKeys = string.Join(", ", table.Keys.Select((c, i) => $"t.{c.Quoted} AS s{i}"));
@@ -244,50 +241,101 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return new DriftPass(sourcePosition, projectionPosition, LagAware: true);
     }
 
-    private async Task WorkOnImportedSnapshotAsync(string snapshot, Func<NpgsqlConnection, Task> work, CancellationToken cancellationToken)
-    {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, snapshot, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
-        await using var transactionScope = transaction.ConfigureAwait(false);
-        await work(connection).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>The key hash of one side's rows (computed once per row), over key expressions already cast to the read-model types.</summary>
+    private static string KeyHash(DriftRowHash hash, IEnumerable<(DriftColumnType Type, string Expression)> keys) =>
+        hash == DriftRowHash.Binary
+            ? $"hash_record_extended(ROW({string.Join(", ", keys.Select(k => CanonicalRowEncoding.BinaryValue(k.Type, k.Expression)))}), {CanonicalRowEncoding.Seed})"
+            : CanonicalRowEncoding.RowHash(hash, keys);
 
-    private async Task<IReadOnlyList<IReadOnlyList<object?>>> BoundariesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>The chunk of a key hash.</summary>
+    private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {Invariant(chunks)})";
+
+    /// <summary>
+    /// Pass 1: each side grouped by chunk into (row count, row-hash sum), the two sides on two connections at once (the second imports the
+    /// first's snapshot), streamed in chunk order and merged: returns the ids of chunks that differ, counts the live read-model rows.
+    /// </summary>
+    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, string snapshot, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
     {
-        var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
-        var scope = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, null);
-        arrays.Bind(parameters);
-        var step = parameters.AddValue((long)_options.ChunkSize);
-        var sql = $"""
-            SELECT {string.Join(", ", _table.Keys.Select(k => "s." + k.Quoted))}
-            FROM (SELECT {string.Join(", ", _actualKeys)}, row_number() OVER (ORDER BY {_order.OrderBy(_actualKeys)}) AS rmk_rn
-                  FROM {_table.Table.QualifiedName} t WHERE {scope.Where(_order, _actualKeys)}) AS s
-            WHERE s.rmk_rn % {step} = 0
-            ORDER BY s.rmk_rn
-            """;
-        using var command = new NpgsqlCommand(sql, connection);
-        parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var boundaries = new List<IReadOnlyList<object?>>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var otherScope = other.ConfigureAwait(false);
+        var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
+        await using var otherTransactionScope = otherTransaction.ConfigureAwait(false);
+        var differing = new List<long>();
+        long live = 0;
+        long rows = 0;
+        using (var expected = ChunkHashes(connection, range, chunks, hash, expectedSide: true))
+        using (var actual = ChunkHashes(other, range, chunks, hash, expectedSide: false))
         {
-            boundaries.Add(ReadKey(reader, 0, _table.Keys.Count));
+            var expectedReader = expected.ExecuteReaderAsync(cancellationToken);
+            var actualReader = actual.ExecuteReaderAsync(cancellationToken);
+            using var e = await expectedReader.ConfigureAwait(false);
+            using var a = await actualReader.ConfigureAwait(false);
+            var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+            while (hasE || hasA)
+            {
+                var eb = hasE ? e.GetInt64(0) : long.MaxValue;
+                var ab = hasA ? a.GetInt64(0) : long.MaxValue;
+                var bucket = Math.Min(eb, ab);
+                if (eb != ab || e.GetInt64(1) != a.GetInt64(1) || e.GetString(2) != a.GetString(2))
+                {
+                    differing.Add(bucket);
+                }
+
+                if (ab == bucket)
+                {
+                    live += a.GetInt64(1);
+                    hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    rows++;
+                }
+
+                if (eb == bucket)
+                {
+                    hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    rows++;
+                }
+            }
         }
 
-        return boundaries;
+        sink.AddChecked(live);
+        sink.AddBytes(rows * (WireSize.Row + WireSize.Of(0L) + WireSize.Of(0L) + 24));
+        await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return differing;
     }
 
-    private async Task CompareChunkAsync(NpgsqlConnection connection, KeyBlock chunk, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>One side's (chunk, row count, row-hash sum) in chunk order; the key hash is computed once per row.</summary>
+    private NpgsqlCommand ChunkHashes(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, bool expectedSide)
     {
         var parameters = new SqlParameters();
         var arrays = new KeyArrays(_table.Keys);
-        var range = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, chunk);
+        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
-        var actualWhere = range.Where(_order, _actualKeys);
-        var sql = CompareSql(range.Where(_order, _sourceKeys!), actualWhere, summary: actualWhere);
+        var relation = expectedSide
+            ? $"SELECT {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {where.Where(_order, _sourceKeys!)}"
+            : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
+        var keyHash = KeyHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
+        var rowHash = CanonicalRowEncoding.RowHash(hash, _table.Values.Select(v => (v.Type, $"x.{v.Quoted}")).Prepend((DriftColumnType.Base("int8"), "x.rmk_kh")));
+        var command = new NpgsqlCommand($"""
+            SELECT {Chunk("x.rmk_kh", chunks)} AS b, count(*), sum({rowHash})::text
+            FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({relation}) AS r OFFSET 0) AS x
+            GROUP BY 1 ORDER BY 1
+            """, connection);
+        parameters.CopyTo(command.Parameters);
+        return command;
+    }
+
+    /// <summary>Pass 2: the rows of the differing chunks, joined on the key; only differing rows come back, streamed to the sink.</summary>
+    private async Task CompareChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
+        arrays.Bind(parameters);
+        var ids = parameters.AddValue(differing.ToArray());
+        var inChunks = (IEnumerable<(DriftColumnType, string)> keys) => $"{Chunk(KeyHash(hash, keys), chunks)} IN (SELECT unnest({ids}::int8[]))";
+        var sql = CompareSql(
+            $"{where.Where(_order, _sourceKeys!)} AND {inChunks(_table.Keys.Select(k => (k.Type, DriftTable.Cast(k, "q"))))}",
+            $"{where.Where(_order, _actualKeys)} AND {inChunks(_table.Keys.Select(k => (k.Type, $"t.{k.Quoted}")))}");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -295,12 +343,6 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (reader.GetInt32(0) == 0)
-            {
-                sink.AddChecked(reader.GetInt64(reader.FieldCount - 1));
-                continue;
-            }
-
             var difference = ReadDifference(reader, _table.Keys.Count, out var size);
             bytes += size;
             differences.Add(difference);
@@ -322,9 +364,9 @@ internal sealed class SameDatabaseDetector : IDriftDetector
 
     /// <summary>
     /// The FULL JOIN of expected (recompute query) and actual (live read-model rows) restricted by the given predicates, returning
-    /// kind, key columns, expected JSON, actual JSON and (summary row, kind 0 only) the live read-model row count.
+    /// kind, key columns, expected JSON and actual JSON.
     /// </summary>
-    private string CompareSql(string expectedWhere, string actualWhere, string? summary)
+    private string CompareSql(string expectedWhere, string actualWhere)
     {
         var keys = _table.Keys;
         var values = _table.Values;
@@ -333,25 +375,16 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var differs = values.Count == 0
             ? "false"
             : $"ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "e." + v.Quoted)))}) IS DISTINCT FROM ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "a." + v.Quoted)))})";
-        var summarySql = summary is null
-            ? ""
-            : $"""
-                SELECT 0, {string.Join(", ", keys.Select(k => $"NULL::{k.Column.FormattedType}"))}, NULL::text, NULL::text,
-                       (SELECT count(*) FROM {rm} t WHERE {_table.Live("t")} AND {summary})
-                UNION ALL
-                """;
         return $"""
             WITH e AS (
                 SELECT 1 AS rmk_in, {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {expectedWhere}
             ), a AS (
                 SELECT 1 AS rmk_in, {_table.ActualColumns("t")} FROM {rm} t WHERE {_table.Live("t")} AND {actualWhere}
             )
-            {summarySql}
             SELECT CASE WHEN a.rmk_in IS NULL THEN {(int)DriftKind.Missing} WHEN e.rmk_in IS NULL THEN {(int)DriftKind.Extra} ELSE {(int)DriftKind.Changed} END,
                    {string.Join(", ", keys.Select(k => $"coalesce(e.{k.Quoted}, a.{k.Quoted})"))},
                    CASE WHEN e.rmk_in IS NOT NULL THEN {_table.ValuesJson("e")} END,
-                   CASE WHEN a.rmk_in IS NOT NULL THEN {_table.ValuesJson("a")} END,
-                   NULL::int8
+                   CASE WHEN a.rmk_in IS NOT NULL THEN {_table.ValuesJson("a")} END
             FROM e FULL JOIN a ON {on}
             WHERE e.rmk_in IS NULL OR a.rmk_in IS NULL OR {differs}
             """;

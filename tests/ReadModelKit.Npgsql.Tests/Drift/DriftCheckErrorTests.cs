@@ -48,7 +48,6 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
         {
             ChunkSize = 0,
             FanOut = 1,
-            Parallelism = 0,
             MaxIncidents = -1,
             CatchUpPollInterval = TimeSpan.Zero,
             Scope = null!,
@@ -57,9 +56,8 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
         Assert.Equal(
             string.Join(
                 Environment.NewLine,
-                "Drift check options are invalid (6):",
+                "Drift check options are invalid (5):",
                 " - ChunkSize is 0: it must be at least 1.",
-                " - Parallelism is 0: use 1 to 16 connections.",
                 " - FanOut is 1: a block must split into at least 2 sub-blocks.",
                 " - MaxIncidents, MaxSamples and MaxRechecks cannot be negative.",
                 " - CatchUpTimeout cannot be negative and CatchUpPollInterval must be positive.",

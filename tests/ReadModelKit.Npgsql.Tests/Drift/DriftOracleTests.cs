@@ -9,14 +9,13 @@ namespace ReadModelKit.Npgsql.Tests.Drift;
 /// </summary>
 public sealed class DriftOracleTests(DriftFixture fx) : IClassFixture<DriftFixture>
 {
-    private static readonly Gen<(DriftCase Case, int Chunk, int Parallelism, int Block, int FanOut, int Leaf)> Cases =
+    private static readonly Gen<(DriftCase Case, int Chunk, int Block, int FanOut, int Leaf)> Cases =
         from c in DriftCases.Case
         from chunk in Gen.Choose(1, 40)
-        from parallelism in Gen.Choose(1, 2)
         from block in Gen.Choose(2, 40)
         from fanOut in Gen.Choose(2, 6)
         from leaf in Gen.Choose(1, 12)
-        select (c, chunk, parallelism, block, fanOut, leaf);
+        select (c, chunk, block, fanOut, leaf);
 
     [Fact]
     public async Task Detection_equals_the_naive_full_outer_join_difference_in_every_strategy()
@@ -27,11 +26,11 @@ public sealed class DriftOracleTests(DriftFixture fx) : IClassFixture<DriftFixtu
         var nonEmpty = 0;
         Prop.ForAll(Cases.ToArbitrary(), input =>
         {
-            var (c, chunk, parallelism, block, fanOut, leaf) = input;
+            var (c, chunk, block, fanOut, leaf) = input;
             LoadAsync(fx, "oracle", c).GetAwaiter().GetResult();
             var oracle = OracleAsync(fx, "oracle", c.Composite).GetAwaiter().GetResult();
             var projection = Projection("oracle", c);
-            var same = store.Drift.CheckAsync(projection, Options(o => { o.ChunkSize = chunk; o.Parallelism = parallelism; })).GetAwaiter().GetResult();
+            var same = store.Drift.CheckAsync(projection, Options(o => { o.ChunkSize = chunk; })).GetAwaiter().GetResult();
             var binary = crossDatabase.CheckAsync(projection, Options(o => { o.BlockSize = block; o.FanOut = fanOut; o.LeafThreshold = leaf; o.RowHash = DriftRowHash.Binary; })).GetAwaiter().GetResult();
             var text = crossDatabase.CheckAsync(projection, Options(o => { o.BlockSize = block + 3; o.FanOut = fanOut + 1; o.LeafThreshold = leaf + 2; o.RowHash = DriftRowHash.CanonicalText; })).GetAwaiter().GetResult();
             foreach (var (name, report) in new[] { ("same database", same), ("cross database, binary hash", binary), ("cross database, canonical text", text) })

@@ -64,7 +64,7 @@ public sealed class DriftScopeTests(DriftFixture fx) : IClassFixture<DriftFixtur
         var oracle = await OracleAsync(fx, "sample", false);
         foreach (var drift in new[] { store.Drift, new DriftReconciler(store, fx.Source) })
         {
-            var report = await drift.CheckAsync("sample_s", Options(o => { o.Mode = DriftCheckMode.Sample; o.SampleRanges = 3; o.ChunkSize = 50; o.LeafThreshold = 10; }));
+            var report = await drift.CheckAsync("sample_s", Options(o => { o.Mode = DriftCheckMode.Sample; o.SampleRanges = 3; o.SampleRangeRows = 50; o.ChunkSize = 4; o.LeafThreshold = 10; }));
             var found = Found(report);
             Assert.Equal(DriftCheckMode.Sample, report.Mode);
             Assert.NotEmpty(found);
@@ -76,7 +76,7 @@ public sealed class DriftScopeTests(DriftFixture fx) : IClassFixture<DriftFixtur
         await LoadAsync(fx, "sample", new DriftCase(false, "clean", rows, rows.Select(r => new ModelRow(r, false)).ToList()));
         foreach (var drift in new[] { store.Drift, new DriftReconciler(store, fx.Source) })
         {
-            var clean = await drift.CheckAsync("sample_s", Options(o => { o.Mode = DriftCheckMode.Sample; o.SampleRanges = 5; o.ChunkSize = 20; }));
+            var clean = await drift.CheckAsync("sample_s", Options(o => { o.Mode = DriftCheckMode.Sample; o.SampleRanges = 5; o.SampleRangeRows = 20; }));
             Assert.True(clean.Clean);
             Assert.InRange(clean.CheckedRows, 1, 5 * 20);
         }
