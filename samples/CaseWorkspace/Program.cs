@@ -14,5 +14,7 @@ await ApplyDemo.RunAsync(server.ConnectionString);
 // Part 3: commands written through the transactional outbox, projected by the runner, read-your-writes and freshness.
 await OutboxDemo.RunAsync(server.ConnectionString);
 
-Console.WriteLine("CaseWorkspace sample finished.");
+// Part 4: rows corrupted behind the library's back, found by a drift check, repaired, and checked clean.
 await DriftDemo.RunAsync(server.ConnectionString);
+
+Console.WriteLine("CaseWorkspace sample finished.");
