@@ -21,9 +21,8 @@ public abstract class ApplyBenchmarkBase
     private readonly Dictionary<int, EventEnvelope[][]> _batches = [];
     private EventEnvelope[] _workload = [];
 
-    protected BenchDatabase Database { get; private set; } = null!;
-
-    internal BenchDatabase DatabaseForCheck => Database;
+    /// <summary>The server and tables of this benchmark process.</summary>
+    protected internal BenchDatabase Database { get; private set; } = null!;
 
     /// <summary>The events of one invocation.</summary>
     protected EventEnvelope[] Workload

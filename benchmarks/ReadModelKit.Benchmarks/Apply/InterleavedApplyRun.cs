@@ -107,8 +107,8 @@ public static class InterleavedApplyRun
                 }
 
                 // In the event id scenario the inbox keeps its history, so only the read model is counted there.
-                var rows = await runCase.Scenario.DatabaseForCheck.CountAsync(runCase.RowsTable);
-                var inboxRows = runCase.InboxTable is null ? ApplyWorkload.Events : await runCase.Scenario.DatabaseForCheck.CountAsync(runCase.InboxTable);
+                var rows = await runCase.Scenario.Database.CountAsync(runCase.RowsTable);
+                var inboxRows = runCase.InboxTable is null ? ApplyWorkload.Events : await runCase.Scenario.Database.CountAsync(runCase.InboxTable);
                 var ok = rows == ApplyWorkload.Events && inboxRows == ApplyWorkload.Events;
                 failures += ok ? 0 : 1;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
