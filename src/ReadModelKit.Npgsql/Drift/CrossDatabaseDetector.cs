@@ -210,11 +210,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             using var batch = new NpgsqlBatch(side.Connection, side.Transaction);
             foreach (var (block, boundaries) in chunk)
             {
-                var parameters = new SqlParameters();
-                var arrays = new KeyArrays(_table.Keys);
-                var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, block);
-                var indexes = boundaries.Select(arrays.Add).ToList();
-                arrays.Bind(parameters);
+                var (parameters, arrays, range) = Bound(block, boundaries, out var indexes);
                 var bucket = BucketTree.Build(indexes.Count).ToSql(i => _order.Compare(_rowKeys, "<=", arrays.Ref(indexes[i])));
                 var sql = $"""
                     SELECT x.b, count(*), sum(x.h)::text
@@ -264,10 +260,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             using var batch = new NpgsqlBatch(side.Connection, side.Transaction);
             foreach (var i in which)
             {
-                var parameters = new SqlParameters();
-                var arrays = new KeyArrays(_table.Keys);
-                var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, blocks[i].Block);
-                arrays.Bind(parameters);
+                var (parameters, _, range) = Bound(blocks[i].Block);
                 var rows = Math.Max(blocks[i].ExpectedCount, blocks[i].ActualCount);
                 var step = parameters.AddValue(BlockPlanner.SplitStep(rows, _options.FanOut));
                 var sql = $"""
@@ -325,10 +318,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         using var batch = new NpgsqlBatch(side.Connection, side.Transaction);
         foreach (var leaf in leaves)
         {
-            var parameters = new SqlParameters();
-            var arrays = new KeyArrays(_table.Keys);
-            var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, leaf.Block);
-            arrays.Bind(parameters);
+            var (parameters, _, range) = Bound(leaf.Block);
             var command = new NpgsqlBatchCommand($"SELECT {string.Join(", ", _rowKeys)}, {_table.RowHash(_hash!.Value, "r")} FROM ({Relation(side, range)}) AS r");
             parameters.CopyTo(command.Parameters);
             batch.BatchCommands.Add(command);
@@ -411,10 +401,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     /// <summary>A block only one side has rows in: every row there is missing (source side) or extra (read-model side).</summary>
     private async Task StreamOneSidedAsync(Side side, KeyBlock block, DriftSink sink, CancellationToken cancellationToken)
     {
-        var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
-        var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, block);
-        arrays.Bind(parameters);
+        var (parameters, _, range) = Bound(block);
         using var command = new NpgsqlCommand($"SELECT {string.Join(", ", _rowKeys)}, {_table.ValuesJson("r")} FROM ({Relation(side, range)}) AS r", side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
         var kind = side.Expected ? DriftKind.Missing : DriftKind.Extra;
@@ -448,6 +435,20 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
 
         await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The parameters, key arrays and predicates of one statement over <paramref name="block"/> within the check's scope.</summary>
+    private (SqlParameters Parameters, KeyArrays Arrays, KeyRangeSql Range) Bound(KeyBlock block) => Bound(block, [], out _);
+
+    /// <summary>The same, with <paramref name="boundaries"/> added to the key arrays (their indexes in <paramref name="indexes"/>).</summary>
+    private (SqlParameters Parameters, KeyArrays Arrays, KeyRangeSql Range) Bound(KeyBlock block, IReadOnlyList<IReadOnlyList<object?>> boundaries, out List<int> indexes)
+    {
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, block);
+        indexes = boundaries.Select(arrays.Add).ToList();
+        arrays.Bind(parameters);
+        return (parameters, arrays, range);
     }
 
     private string Relation(Side side, KeyRangeSql range) => Relation(side, range.Where(_order, side.Expected ? _sourceKeys! : _actualKeys));
