@@ -7,16 +7,19 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <summary>
 /// Drift detection when the source and the read model live on different servers, without pulling either table over the wire.
 /// Each side holds one REPEATABLE READ snapshot for the whole check (the read model's is taken first, so it can never be ahead of the
-/// source's). Both sides hash key-range blocks (row count plus the sum of 64-bit row hashes, <see cref="CanonicalRowEncoding"/>);
-/// top-level boundaries come from a table sample of the read model, never a key scan, and the first and last blocks are open-ended.
-/// A block that differs is split into <see cref="DriftCheckOptions.FanOut"/> parts at quantiles of its fuller side and hashed again;
-/// a block with at most <see cref="DriftCheckOptions.LeafThreshold"/> rows per side is compared by (key, row hash); a block empty on one side
-/// is streamed as all missing or all extra. Full rows (as JSON) are fetched only for differing keys.
+/// source's). Rows are grouped into blocks by a hash of the key (<c>kh</c>): level 0 has about rows / <see cref="DriftCheckOptions.BlockSize"/>
+/// blocks (<c>abs(kh % m0)</c>), and each level multiplies the block count by <see cref="DriftCheckOptions.FanOut"/>, so every block's children
+/// are exactly the keys of the parent. Both sides send (row count, sum of 64-bit row hashes, <see cref="CanonicalRowEncoding"/>) per block,
+/// only for the children of blocks that differed; a differing block with at most <see cref="DriftCheckOptions.LeafThreshold"/> rows per side is
+/// compared by (key, row hash), a block empty on one side is streamed as all missing or all extra, and full rows (JSON) are fetched only
+/// for differing keys. No key scan, no boundaries: every key falls into exactly one block on both sides. Every level is one sequential
+/// scan per side (key ranges would visit a heap page per row on tables not ordered by key).
 /// </summary>
 internal sealed class CrossDatabaseDetector : IDriftDetector
 {
-    private const int BatchCommands = 64;
     private const int StreamBatch = 1000;
+    private const long LeafRowsPerBatch = 50_000;
+    private const long MaxModulus = 1L << 60;
     private readonly NpgsqlDataSource _source;
     private readonly NpgsqlDataSource _readModel;
     private readonly DriftTable _table;
@@ -50,16 +53,18 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var pair = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var pairScope = pair.ConfigureAwait(false);
         sink.Confirming = pair.Pass.CaughtUp;
-        IReadOnlyList<(KeyBlock Block, IReadOnlyList<IReadOnlyList<object?>> Boundaries)> groups = _options.Mode == DriftCheckMode.Full
-            ? [(KeyBlock.Everything, await RootBoundariesAsync(pair.ReadModel, cancellationToken).ConfigureAwait(false))]
-            : (await SameDatabaseDetector.SampledRangesAsync(pair.ReadModel, _table, _order, _options, cancellationToken).ConfigureAwait(false))
-                .Select(r => (r, (IReadOnlyList<IReadOnlyList<object?>>)[])).ToList();
-        var roots = await HashGroupsAsync(pair, groups, sink, cancellationToken).ConfigureAwait(false);
-        sink.AddChecked(roots.Sum(r => r.ActualCount));
-        sink.AddRanges(roots.Count);
-        foreach (var root in roots.Where(r => r.Differs))
+        var ranges = _options.Mode == DriftCheckMode.Full
+            ? [KeyBlock.Everything]
+            : await SameDatabaseDetector.SampledRangesAsync(pair.ReadModel, _table, _order, _options, cancellationToken).ConfigureAwait(false);
+        var estimated = _options.Mode == DriftCheckMode.Full && _options.Scope.IsAll
+            ? await DriftSession.EstimatedRowsAsync(pair.ReadModel, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false)
+            : _options.SampleRangeRows;
+        var roots = BlockPlanner.RootBlocks(estimated, _options.BlockSize);
+        foreach (var range in ranges)
         {
-            await DescendAsync(pair, root, sink, cancellationToken).ConfigureAwait(false);
+            var level = await HashLevelAsync(pair, range, parents: null, 1, roots, sink, cancellationToken).ConfigureAwait(false);
+            sink.AddChecked(level.Sum(b => b.ActualCount));
+            await DescendAsync(pair, range, level.Where(b => b.Differs).ToList(), roots, sink, cancellationToken).ConfigureAwait(false);
         }
 
         await pair.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -123,236 +128,114 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
     }
 
-    /// <summary>Top-level boundaries at quantiles of a table sample of the read model (no key scan), in byte order.</summary>
-    private async Task<IReadOnlyList<IReadOnlyList<object?>>> RootBoundariesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>Descends from the differing blocks of one level until every difference is classified.</summary>
+    private async Task DescendAsync(Pair pair, KeyBlock range, List<BlockState> pending, long modulus, DriftSink sink, CancellationToken cancellationToken)
     {
-        var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
-        var blocks = BlockPlanner.RootBlocks(estimated, _options.BlockSize);
-        if (blocks == 1 || !_options.Scope.IsAll)
-        {
-            // One open-ended block; a differing one is split at quantiles of the block itself.
-            return [];
-        }
-
-        var parameters = new SqlParameters();
-        var percent = parameters.AddValue(Math.Min(100, 100.0 * blocks * 20 / estimated));
-        var sql = $"""
-            SELECT {string.Join(", ", _actualKeys)} FROM {_table.Table.QualifiedName} t TABLESAMPLE SYSTEM ({percent})
-            ORDER BY {_order.OrderBy(_actualKeys)}
-            """;
-        var sample = new List<object?[]>();
-        using (var command = new NpgsqlCommand(sql, connection))
-        {
-            parameters.CopyTo(command.Parameters);
-            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                sample.Add(SameDatabaseDetector.ReadKey(reader, 0, KeyCount));
-            }
-        }
-
-        return BlockPlanner.Quantiles(sample.Count, blocks).Select(i => (IReadOnlyList<object?>)sample[i]).ToList();
-    }
-
-    private async Task DescendAsync(Pair pair, BlockState root, DriftSink sink, CancellationToken cancellationToken)
-    {
-        var pending = new List<BlockState> { root };
         while (pending.Count > 0)
         {
-            foreach (var block in pending.Where(b => b.ExpectedCount == 0 || b.ActualCount == 0))
+            foreach (var side in new[] { pair.Expected, pair.Actual })
             {
-                await StreamOneSidedAsync(block.ExpectedCount == 0 ? pair.Actual : pair.Expected, block.Block, sink, cancellationToken).ConfigureAwait(false);
+                var empty = pending.Where(b => (side.Expected ? b.ActualCount : b.ExpectedCount) == 0).Select(b => b.Id).ToList();
+                if (empty.Count > 0)
+                {
+                    await StreamOneSidedAsync(side, range, empty, modulus, sink, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             var twoSided = pending.Where(b => b.ExpectedCount > 0 && b.ActualCount > 0).ToList();
-            foreach (var leaves in twoSided.Where(b => Math.Max(b.ExpectedCount, b.ActualCount) <= _options.LeafThreshold).Chunk(BatchCommands))
+            var leaf = (BlockState b) => Math.Max(b.ExpectedCount, b.ActualCount) <= _options.LeafThreshold || modulus > MaxModulus / _options.FanOut;
+            foreach (var leaves in Batches(twoSided.Where(leaf), LeafRowsPerBatch))
             {
-                await CompareLeavesAsync(pair, leaves, sink, cancellationToken).ConfigureAwait(false);
+                await CompareLeavesAsync(pair, range, leaves, modulus, sink, cancellationToken).ConfigureAwait(false);
             }
 
-            var next = new List<BlockState>();
-            foreach (var splits in twoSided.Where(b => Math.Max(b.ExpectedCount, b.ActualCount) > _options.LeafThreshold).Chunk(BatchCommands))
+            var split = twoSided.Where(b => !leaf(b)).Select(b => b.Id).ToList();
+            pending = [];
+            if (split.Count > 0)
             {
-                var boundaries = await SplitBoundariesAsync(pair, splits, sink, cancellationToken).ConfigureAwait(false);
-                var children = await HashGroupsAsync(pair, splits.Select((b, i) => (b.Block, boundaries[i])).ToList(), sink, cancellationToken).ConfigureAwait(false);
+                var children = await HashLevelAsync(pair, range, split, modulus, modulus * _options.FanOut, sink, cancellationToken).ConfigureAwait(false);
                 sink.AddRanges(children.Count);
-                next.AddRange(children.Where(c => c.Differs));
+                pending = children.Where(c => c.Differs).ToList();
+                modulus *= _options.FanOut;
             }
-
-            pending = next;
         }
     }
 
-    /// <summary>Hashes the children of each group (its block cut at its boundaries) on both sides at once.</summary>
-    private async Task<List<BlockState>> HashGroupsAsync(Pair pair, IReadOnlyList<(KeyBlock Block, IReadOnlyList<IReadOnlyList<object?>> Boundaries)> groups, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>
+    /// One level on both sides at once: the (count, row-hash sum) of every block <c>abs(kh % childModulus)</c> whose parent
+    /// <c>abs(kh % parentModulus)</c> is in <paramref name="parents"/> (every block when null).
+    /// </summary>
+    private async Task<List<BlockState>> HashLevelAsync(Pair pair, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, DriftSink sink, CancellationToken cancellationToken)
     {
-        var expected = HashSideAsync(pair.Expected, groups, sink, cancellationToken);
-        var actual = HashSideAsync(pair.Actual, groups, sink, cancellationToken);
+        var expected = HashSideAsync(pair.Expected, range, parents, parentModulus, childModulus, sink, cancellationToken);
+        var actual = HashSideAsync(pair.Actual, range, parents, parentModulus, childModulus, sink, cancellationToken);
         var (e, a) = (await expected.ConfigureAwait(false), await actual.ConfigureAwait(false));
-        var states = new List<BlockState>();
-        for (var g = 0; g < groups.Count; g++)
-        {
-            var children = groups[g].Block.Split(groups[g].Boundaries);
-            for (var c = 0; c < children.Count; c++)
+        return e.Keys.Union(a.Keys)
+            .Select(id =>
             {
-                states.Add(new BlockState(children[c], e[g][c].Count, e[g][c].Sum, a[g][c].Count, a[g][c].Sum));
-            }
-        }
-
-        return states;
+                var (en, es) = e.GetValueOrDefault(id, (0L, "0"));
+                var (an, @as) = a.GetValueOrDefault(id, (0L, "0"));
+                return new BlockState(id, en, es, an, @as);
+            })
+            .ToList();
     }
 
-    private async Task<List<(long Count, string Sum)[]>> HashSideAsync(Side side, IReadOnlyList<(KeyBlock Block, IReadOnlyList<IReadOnlyList<object?>> Boundaries)> groups, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<Dictionary<long, (long Count, string Sum)>> HashSideAsync(Side side, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, DriftSink sink, CancellationToken cancellationToken)
     {
-        var results = new List<(long Count, string Sum)[]>();
-        foreach (var chunk in groups.Chunk(BatchCommands))
-        {
-            using var batch = new NpgsqlBatch(side.Connection, side.Transaction);
-            foreach (var (block, boundaries) in chunk)
-            {
-                var parameters = new SqlParameters();
-                var arrays = new KeyArrays(_table.Keys);
-                var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, block);
-                var indexes = boundaries.Select(arrays.Add).ToList();
-                arrays.Bind(parameters);
-                var bucket = BucketTree.Build(indexes.Count).ToSql(i => _order.Compare(_rowKeys, "<=", arrays.Ref(indexes[i])));
-                var sql = $"""
-                    SELECT x.b, count(*), sum(x.h)::text
-                    FROM (SELECT {bucket} AS b, {_table.RowHash(_hash!.Value, "r")} AS h FROM ({Relation(side, range)}) AS r) AS x
-                    GROUP BY x.b
-                    """;
-                var command = new NpgsqlBatchCommand(sql);
-                parameters.CopyTo(command.Parameters);
-                batch.BatchCommands.Add(command);
-            }
-
-            using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            long bytes = 0;
-            foreach (var (_, boundaries) in chunk)
-            {
-                var buckets = Enumerable.Repeat((0L, "0"), boundaries.Count + 1).ToArray();
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var sum = reader.GetString(2);
-                    buckets[reader.GetInt32(0)] = (reader.GetInt64(1), sum);
-                    bytes += WireSize.Row + WireSize.Of(0) + WireSize.Of(0L) + WireSize.Of(sum);
-                }
-
-                results.Add(buckets);
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            sink.AddBytes(bytes);
-        }
-
-        return results;
-    }
-
-    /// <summary>For each block, boundaries at every (rows / fan-out)-th key of its fuller side.</summary>
-    private async Task<IReadOnlyList<IReadOnlyList<object?>>[]> SplitBoundariesAsync(Pair pair, IReadOnlyList<BlockState> blocks, DriftSink sink, CancellationToken cancellationToken)
-    {
-        var result = new IReadOnlyList<IReadOnlyList<object?>>[blocks.Count];
-        var byExpected = Enumerable.Range(0, blocks.Count).Where(i => blocks[i].ExpectedCount >= blocks[i].ActualCount).ToList();
-        var byActual = Enumerable.Range(0, blocks.Count).Where(i => blocks[i].ExpectedCount < blocks[i].ActualCount).ToList();
-        async Task SplitAsync(Side side, List<int> which)
-        {
-            if (which.Count == 0)
-            {
-                return;
-            }
-
-            using var batch = new NpgsqlBatch(side.Connection, side.Transaction);
-            foreach (var i in which)
-            {
-                var parameters = new SqlParameters();
-                var arrays = new KeyArrays(_table.Keys);
-                var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, blocks[i].Block);
-                arrays.Bind(parameters);
-                var rows = Math.Max(blocks[i].ExpectedCount, blocks[i].ActualCount);
-                var step = parameters.AddValue(BlockPlanner.SplitStep(rows, _options.FanOut));
-                var sql = $"""
-                    SELECT {string.Join(", ", _table.Keys.Select(k => "s." + k.Quoted))}
-                    FROM (SELECT {string.Join(", ", _rowKeys)}, row_number() OVER (ORDER BY {_order.OrderBy(_rowKeys)}) AS rmk_rn
-                          FROM ({Relation(side, range)}) AS r) AS s
-                    WHERE s.rmk_rn % {step} = 0
-                    ORDER BY s.rmk_rn
-                    """;
-                var command = new NpgsqlBatchCommand(sql);
-                parameters.CopyTo(command.Parameters);
-                batch.BatchCommands.Add(command);
-            }
-
-            using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            long bytes = 0;
-            foreach (var i in which)
-            {
-                var boundaries = new List<IReadOnlyList<object?>>();
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var key = SameDatabaseDetector.ReadKey(reader, 0, KeyCount);
-                    bytes += WireSize.Row + key.Sum(WireSize.Of);
-                    boundaries.Add(key);
-                }
-
-                result[i] = boundaries;
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            sink.AddBytes(bytes);
-        }
-
-        await Task.WhenAll(SplitAsync(pair.Expected, byExpected), SplitAsync(pair.Actual, byActual)).ConfigureAwait(false);
-        return result;
-    }
-
-    /// <summary>Compares leaf blocks by (key, row hash), then fetches full rows only for the differing keys.</summary>
-    private async Task CompareLeavesAsync(Pair pair, IReadOnlyList<BlockState> leaves, DriftSink sink, CancellationToken cancellationToken)
-    {
-        var expected = LeafRowsAsync(pair.Expected, leaves, sink, cancellationToken);
-        var actual = LeafRowsAsync(pair.Actual, leaves, sink, cancellationToken);
-        var (e, a) = (await expected.ConfigureAwait(false), await actual.ConfigureAwait(false));
-        var found = new List<(RowKey Key, DriftKind Kind)>();
-        for (var i = 0; i < leaves.Count; i++)
-        {
-            found.AddRange(LeafComparer.Compare(e[i], a[i]));
-        }
-
-        await ResolveRowsAsync(pair, found, sink, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<List<(RowKey Key, long Hash)>[]> LeafRowsAsync(Side side, IReadOnlyList<BlockState> leaves, DriftSink sink, CancellationToken cancellationToken)
-    {
-        using var batch = new NpgsqlBatch(side.Connection, side.Transaction);
-        foreach (var leaf in leaves)
-        {
-            var parameters = new SqlParameters();
-            var arrays = new KeyArrays(_table.Keys);
-            var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, leaf.Block);
-            arrays.Bind(parameters);
-            var command = new NpgsqlBatchCommand($"SELECT {string.Join(", ", _rowKeys)}, {_table.RowHash(_hash!.Value, "r")} FROM ({Relation(side, range)}) AS r");
-            parameters.CopyTo(command.Parameters);
-            batch.BatchCommands.Add(command);
-        }
-
-        var result = new List<(RowKey, long)>[leaves.Count];
-        using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var (parameters, _, where) = Bound(range);
+        var filter = parents is null ? "true" : InBlocks(parameters, parents, parentModulus);
+        using var command = new NpgsqlCommand($"""
+            SELECT {Block(childModulus)}, count(*), sum({RowHashOf("x")})::text
+            FROM {Hashed(side, where)}
+            WHERE {filter}
+            GROUP BY 1
+            """, side.Connection, side.Transaction);
+        parameters.CopyTo(command.Parameters);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var blocks = new Dictionary<long, (long, string)>();
         long bytes = 0;
-        for (var i = 0; i < leaves.Count; i++)
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var rows = new List<(RowKey, long)>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var key = SameDatabaseDetector.ReadKey(reader, 0, KeyCount);
-                bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(0L);
-                rows.Add((new RowKey(key!), reader.GetInt64(KeyCount)));
-            }
-
-            result[i] = rows;
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            var sum = reader.GetString(2);
+            blocks[reader.GetInt64(0)] = (reader.GetInt64(1), sum);
+            bytes += WireSize.Row + WireSize.Of(0L) + WireSize.Of(0L) + WireSize.Of(sum);
         }
 
         sink.AddBytes(bytes);
-        return result;
+        return blocks;
+    }
+
+    /// <summary>Compares leaf blocks by (key, row hash), then fetches full rows only for the differing keys.</summary>
+    private async Task CompareLeavesAsync(Pair pair, KeyBlock range, IReadOnlyList<BlockState> leaves, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var ids = leaves.Select(l => l.Id).ToList();
+        var expected = LeafRowsAsync(pair.Expected, range, ids, modulus, sink, cancellationToken);
+        var actual = LeafRowsAsync(pair.Actual, range, ids, modulus, sink, cancellationToken);
+        var (e, a) = (await expected.ConfigureAwait(false), await actual.ConfigureAwait(false));
+        await ResolveRowsAsync(pair, LeafComparer.Compare(e, a), sink, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var (parameters, _, where) = Bound(range);
+        var filter = InBlocks(parameters, blocks, modulus);
+        using var command = new NpgsqlCommand(
+            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {RowHashOf("x")} FROM {Hashed(side, where)} WHERE {filter}",
+            side.Connection,
+            side.Transaction);
+        parameters.CopyTo(command.Parameters);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<(RowKey, long)>();
+        long bytes = 0;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var key = SameDatabaseDetector.ReadKey(reader, 0, KeyCount);
+            bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(0L);
+            rows.Add((new RowKey(key!), reader.GetInt64(KeyCount)));
+        }
+
+        sink.AddBytes(bytes);
+        return rows;
     }
 
     /// <summary>Fetches the JSON rows of differing keys from the side(s) that have them and hands the differences to the sink.</summary>
@@ -408,14 +291,15 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return rows;
     }
 
-    /// <summary>A block only one side has rows in: every row there is missing (source side) or extra (read-model side).</summary>
-    private async Task StreamOneSidedAsync(Side side, KeyBlock block, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>Blocks only one side has rows in: every row there is missing (source side) or extra (read-model side).</summary>
+    private async Task StreamOneSidedAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
     {
-        var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
-        var range = new KeyRangeSql(arrays, KeyCount, _options.Scope, block);
-        arrays.Bind(parameters);
-        using var command = new NpgsqlCommand($"SELECT {string.Join(", ", _rowKeys)}, {_table.ValuesJson("r")} FROM ({Relation(side, range)}) AS r", side.Connection, side.Transaction);
+        var (parameters, _, where) = Bound(range);
+        var filter = InBlocks(parameters, blocks, modulus);
+        using var command = new NpgsqlCommand(
+            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {_table.ValuesJson("x")} FROM {Hashed(side, where)} WHERE {filter}",
+            side.Connection,
+            side.Transaction);
         parameters.CopyTo(command.Parameters);
         var kind = side.Expected ? DriftKind.Missing : DriftKind.Extra;
         var differences = new List<DriftDifference>();
@@ -450,6 +334,54 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The parameters, key arrays and predicates of one statement over <paramref name="range"/> within the check's scope.</summary>
+    private (SqlParameters Parameters, KeyArrays Arrays, KeyRangeSql Range) Bound(KeyBlock range)
+    {
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        var where = new KeyRangeSql(arrays, KeyCount, _options.Scope, range);
+        arrays.Bind(parameters);
+        return (parameters, arrays, where);
+    }
+
+    /// <summary>One side's rows with their key hash <c>rmk_kh</c>, computed once per row (<c>OFFSET 0</c> keeps it from being inlined twice).</summary>
+    private string Hashed(Side side, KeyRangeSql range) =>
+        $"(SELECT r.*, {CanonicalRowEncoding.RowHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")))} AS rmk_kh FROM ({Relation(side, range)}) AS r OFFSET 0) AS x";
+
+    /// <summary>The row hash over the key hash and the value columns.</summary>
+    private string RowHashOf(string alias) =>
+        CanonicalRowEncoding.RowHash(_hash!.Value, _table.Values.Select(v => (v.Type, $"{alias}.{v.Quoted}")).Prepend((DriftColumnType.Base("int8"), $"{alias}.rmk_kh")));
+
+    /// <summary>The block of a row at a level with <paramref name="modulus"/> blocks.</summary>
+    private static string Block(long modulus) => $"abs(x.rmk_kh % {SameDatabaseDetector.Invariant(modulus)})";
+
+    /// <summary>The condition that a row's block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
+    private static string InBlocks(SqlParameters parameters, IReadOnlyList<long> blocks, long modulus) =>
+        $"{Block(modulus)} IN (SELECT unnest({parameters.AddValue(blocks.ToArray())}::int8[]))";
+
+    /// <summary>Groups blocks into batches of at most about <paramref name="rows"/> rows.</summary>
+    private static IEnumerable<List<BlockState>> Batches(IEnumerable<BlockState> blocks, long rows)
+    {
+        var batch = new List<BlockState>();
+        long size = 0;
+        foreach (var block in blocks)
+        {
+            batch.Add(block);
+            size += Math.Max(block.ExpectedCount, block.ActualCount);
+            if (size >= rows)
+            {
+                yield return batch;
+                batch = [];
+                size = 0;
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return batch;
+        }
+    }
+
     private string Relation(Side side, KeyRangeSql range) => Relation(side, range.Where(_order, side.Expected ? _sourceKeys! : _actualKeys));
 
     /// <summary>The rows of one side as (key columns, value columns) with read-model names and types, filtered by <paramref name="where"/>.</summary>
@@ -460,7 +392,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     private sealed record Side(NpgsqlConnection Connection, NpgsqlTransaction Transaction, bool Expected);
 
     /// <summary>A block with its hash on both sides.</summary>
-    private sealed record BlockState(KeyBlock Block, long ExpectedCount, string ExpectedSum, long ActualCount, string ActualSum)
+    private sealed record BlockState(long Id, long ExpectedCount, string ExpectedSum, long ActualCount, string ActualSum)
     {
         public bool Differs => ExpectedCount != ActualCount || !string.Equals(ExpectedSum, ActualSum, StringComparison.Ordinal);
     }

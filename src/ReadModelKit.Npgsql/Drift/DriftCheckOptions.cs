@@ -22,14 +22,14 @@ public sealed class DriftCheckOptions
     /// <summary>Read-model rows per sampled key range. Default 10,000.</summary>
     public int SampleRangeRows { get; set; } = 10_000;
 
-    /// <summary>Target rows per top-level block of a cross-database check (boundaries come from a table sample). Default 100,000.</summary>
+    /// <summary>Target rows per first-level block of a cross-database check (blocks are cut by a hash of the key). Default 100,000.</summary>
     public int BlockSize { get; set; } = 100_000;
 
     /// <summary>How many sub-blocks a differing cross-database block is split into. Default 16.</summary>
     public int FanOut { get; set; } = 16;
 
-    /// <summary>A differing cross-database block with at most this many rows on both sides is compared row by row (key and row hash). Default 1,000.</summary>
-    public int LeafThreshold { get; set; } = 1_000;
+    /// <summary>A differing cross-database block with at most this many rows on both sides is compared row by row (key and row hash). Default 64.</summary>
+    public int LeafThreshold { get; set; } = 64;
 
     /// <summary>How a cross-database check hashes rows. Default <see cref="DriftRowHash.Auto"/>.</summary>
     public DriftRowHash RowHash { get; set; } = DriftRowHash.Auto;

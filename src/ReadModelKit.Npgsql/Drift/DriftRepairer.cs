@@ -79,10 +79,7 @@ internal sealed class DriftRepairer
         await using var connectionScope = connection.ConfigureAwait(false);
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
-        using (var settings = new NpgsqlCommand(CanonicalRowEncoding.SessionSettings, connection, transaction))
-        {
-            await settings.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await FixSettingsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
 
         var parameters = new SqlParameters();
         parameters.AddValue(now.UtcDateTime);
@@ -120,10 +117,7 @@ internal sealed class DriftRepairer
         await using var connectionScope = connection.ConfigureAwait(false);
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
-        using (var settings = new NpgsqlCommand(CanonicalRowEncoding.SessionSettings, connection, transaction))
-        {
-            await settings.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await FixSettingsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
 
         var sourceKeys = await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
         var parameters = new SqlParameters();
@@ -156,5 +150,12 @@ internal sealed class DriftRepairer
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return values.Select(v => v.ToArray()).ToArray();
+    }
+
+    /// <summary>Fixes the text settings of a repair transaction, so text sent between the servers round-trips exactly.</summary>
+    private static async Task FixSettingsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        using var settings = new NpgsqlCommand(CanonicalRowEncoding.SessionSettings, connection, transaction);
+        await settings.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }
