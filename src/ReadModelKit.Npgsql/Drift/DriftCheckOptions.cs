@@ -22,11 +22,14 @@ public sealed class DriftCheckOptions
     /// <summary>Read-model rows per sampled key range. Default 10,000.</summary>
     public int SampleRangeRows { get; set; } = 10_000;
 
-    /// <summary>Target rows per first-level block of a cross-database check (blocks are cut by a hash of the key). Default 100,000.</summary>
-    public int BlockSize { get; set; } = 100_000;
+    /// <summary>
+    /// Target rows per first-level block of a cross-database check (blocks are cut by a hash of the key). Default 10,000: every level costs one
+    /// scan per side, so a 1M-row table starts at 100 blocks and reaches leaves in two more levels.
+    /// </summary>
+    public int BlockSize { get; set; } = 10_000;
 
-    /// <summary>How many sub-blocks a differing cross-database block is split into. Default 16.</summary>
-    public int FanOut { get; set; } = 16;
+    /// <summary>How many sub-blocks a differing cross-database block is split into. Default 32.</summary>
+    public int FanOut { get; set; } = 32;
 
     /// <summary>A differing cross-database block with at most this many rows on both sides is compared row by row (key and row hash). Default 64.</summary>
     public int LeafThreshold { get; set; } = 64;
