@@ -10,8 +10,8 @@ public enum DriftRowHash
     Auto,
 
     /// <summary>
-    /// <c>hash_record_extended</c> over the values cast to the read-model column types: each type's own hash function, which agrees
-    /// with its equality (1.0 = 1.00, -0 = 0, timestamps as UTC instants). About 2-3× cheaper than canonical text.
+    /// Each value cast to the read-model column type and hashed by that type's own extended hash function, which agrees with its
+    /// equality (1.0 = 1.00, -0 = 0, timestamps as UTC instants), with a seed per column position. About 4× cheaper than canonical text.
     /// </summary>
     Binary,
 

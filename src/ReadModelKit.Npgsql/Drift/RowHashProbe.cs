@@ -4,11 +4,24 @@ namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
 /// Decides which row hash two servers can share. Both sides hash a fixed probe row; a hash is usable only when both produce the same
-/// value (same byte order and server encoding; <c>hash_record_extended</c> needs PostgreSQL 14, the canonical text needs 13).
+/// value (same byte order and server encoding; the binary hash needs PostgreSQL 14, the canonical text needs 13).
 /// </summary>
 internal static class RowHashProbe
 {
-    private const string ProbeValues = "42::int8, 'Grüße ~:'::text, 1.50::numeric, timestamptz '2026-01-02 03:04:05.678+00', NULL::text, 0.1::float8, '{\"a\": [1, 2.0]}'::jsonb, 'c0a8d3c2-6b0e-4bd4-9f3b-94c3f2a1d9e1'::uuid, date '2026-01-02', true";
+    private static readonly (DriftColumnType Type, string Expression)[] ProbeValues =
+    [
+        (DriftColumnType.Base("int8"), "42::int8"),
+        (DriftColumnType.Base("text"), "'Grüße ~:'::text"),
+        (DriftColumnType.Base("numeric"), "1.50::numeric"),
+        (DriftColumnType.Base("timestamptz"), "timestamptz '2026-01-02 03:04:05.678+00'"),
+        (DriftColumnType.Base("text"), "NULL::text"),
+        (DriftColumnType.Base("float8"), "0.1::float8"),
+        (DriftColumnType.Base("jsonb"), "'{\"a\": [1, 2.0]}'::jsonb"),
+        (DriftColumnType.Base("uuid"), "'c0a8d3c2-6b0e-4bd4-9f3b-94c3f2a1d9e1'::uuid"),
+        (DriftColumnType.Base("date"), "date '2026-01-02'"),
+        (DriftColumnType.Base("bool"), "true"),
+        (new DriftColumnType("_int4", 'b', 'A', "int4", 'b'), "'{1,2}'::int4[]"),
+    ];
 
     /// <summary>Resolves <paramref name="requested"/> to the hash both servers agree on.</summary>
     /// <exception cref="DriftCheckException">No hash agrees, or the requested one is not available on both.</exception>
@@ -57,7 +70,7 @@ internal static class RowHashProbe
             return (version, encoding, null, text);
         }
 
-        using var probe = new NpgsqlCommand($"SELECT hash_record_extended(ROW({ProbeValues}), {CanonicalRowEncoding.Seed})", connection);
+        using var probe = new NpgsqlCommand($"SELECT {CanonicalRowEncoding.RowHash(DriftRowHash.Binary, ProbeValues)}", connection);
         return (version, encoding, (long)(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!, text);
     }
 }

@@ -242,10 +242,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     }
 
     /// <summary>The key hash of one side's rows (computed once per row), over key expressions already cast to the read-model types.</summary>
-    private static string KeyHash(DriftRowHash hash, IEnumerable<(DriftColumnType Type, string Expression)> keys) =>
-        hash == DriftRowHash.Binary
-            ? $"hash_record_extended(ROW({string.Join(", ", keys.Select(k => CanonicalRowEncoding.BinaryValue(k.Type, k.Expression)))}), {CanonicalRowEncoding.Seed})"
-            : CanonicalRowEncoding.RowHash(hash, keys);
+    private static string KeyHash(DriftRowHash hash, IEnumerable<(DriftColumnType Type, string Expression)> keys) => CanonicalRowEncoding.RowHash(hash, keys);
 
     /// <summary>The chunk of a key hash.</summary>
     private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {Invariant(chunks)})";

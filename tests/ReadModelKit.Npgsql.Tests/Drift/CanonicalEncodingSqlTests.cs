@@ -53,6 +53,13 @@ public sealed class CanonicalEncodingSqlTests(PostgresSchemaFixture db) : IClass
         { "int8", "0", "-0" },
         { "uuid", "c0a8d3c2-6b0e-4bd4-9f3b-94c3f2a1d9e1", "C0A8D3C2-6B0E-4BD4-9F3B-94C3F2A1D9E1" },
         { "bytea", "\\x00", "\\x0000" },
+        { "bool", "true", "t" },
+        { "bool", "true", "false" },
+        { "date", "2026-01-01", "2026-01-02" },
+        { "timestamp", "2026-01-01 10:00:00", "2026-01-01 10:00:00.000" },
+        { "varchar", "a", "a " },
+        { "int4[]", "{1,2}", "{1, 2}" },
+        { "int4[]", "{1,2}", "{2,1}" },
     };
 
     [Theory]

@@ -53,12 +53,44 @@ public sealed class CanonicalRowEncodingTests
     }
 
     [Fact]
-    public void Row_hashes_use_a_nonzero_seed_and_mix_the_record_hash()
+    public void Row_hashes_use_a_nonzero_seed_a_seed_and_null_marker_per_position_and_a_final_mix()
     {
-        var sql = CanonicalRowEncoding.RowHash(DriftRowHash.Binary, [(DriftColumnType.Base("int8"), "a"), (DriftColumnType.Base("float8"), "b")]);
-        Assert.Equal($"hashint8extended(hash_record_extended(ROW(a, b), {CanonicalRowEncoding.Seed}), {CanonicalRowEncoding.Seed})", sql);
+        var sql = CanonicalRowEncoding.RowHash(DriftRowHash.Binary, [(DriftColumnType.Base("int8"), "a"), (DriftColumnType.Base("date"), "b")]);
+        var (s0, n0, s1) = (CanonicalRowEncoding.PositionConstant(0, 0), CanonicalRowEncoding.PositionConstant(0, 1), CanonicalRowEncoding.PositionConstant(1, 0));
+        Assert.Equal($"hashint8extended(coalesce(hashint8extended(a, {s0}), {n0}) # hash_record_extended(ROW(b), {s1}), {CanonicalRowEncoding.Seed})", sql);
         Assert.NotEqual(0, CanonicalRowEncoding.Seed);
         Assert.NotEqual(1, CanonicalRowEncoding.Seed);
         Assert.Throws<ArgumentOutOfRangeException>(() => CanonicalRowEncoding.RowHash(DriftRowHash.Auto, []));
     }
+
+    [Fact]
+    public void Position_constants_are_distinct_and_never_cancel_pairwise()
+    {
+        var constants = Enumerable.Range(0, 64).SelectMany(p => new[] { CanonicalRowEncoding.PositionConstant(p, 0), CanonicalRowEncoding.PositionConstant(p, 1) }).ToList();
+        Assert.Equal(constants.Count, constants.Distinct().Count());
+        Assert.DoesNotContain(long.MinValue, constants);
+        Assert.DoesNotContain(0L, constants);
+
+        // A zero-like value hashes to its seed (or seed - 1) in several types: (0.0, NULL) must not equal (NULL, 0.0).
+        for (var p = 0; p < 16; p++)
+        {
+            for (var q = p + 1; q < 16; q++)
+            {
+                var (sp, np, sq, nq) = (CanonicalRowEncoding.PositionConstant(p, 0), CanonicalRowEncoding.PositionConstant(p, 1), CanonicalRowEncoding.PositionConstant(q, 0), CanonicalRowEncoding.PositionConstant(q, 1));
+                Assert.NotEqual(sp ^ nq, np ^ sq);
+                Assert.NotEqual((sp - 1) ^ nq, np ^ (sq - 1));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("text", "hashtextextended(v, ")]
+    [InlineData("varchar", "hashtextextended(v, ")]
+    [InlineData("numeric", "hash_numeric_extended(v, ")]
+    [InlineData("timestamptz", "timestamp_hash_extended((v) AT TIME ZONE 'UTC', ")]
+    [InlineData("json", "jsonb_hash_extended((v)::jsonb, ")]
+    [InlineData("bool", "hashint4extended((v)::int4, ")]
+    [InlineData("money", "hash_record_extended(ROW((v)::text), ")]
+    public void Each_field_is_hashed_by_its_types_own_function(string type, string prefix) =>
+        Assert.Contains(prefix, CanonicalRowEncoding.FieldHash(DriftColumnType.Base(type), "v", 3), StringComparison.Ordinal);
 }
