@@ -5,12 +5,15 @@ using ReadModelKit.Benchmarks.Apply;
 // Run one scenario: dotnet run -c Release --project benchmarks/ReadModelKit.Benchmarks -- --filter '*InboxApply*'
 // Apply methods round-robin with per-round ratios (and row checks): ... -- --interleaved 7   (one round, a smoke test: -- --check)
 // End to end (outbox → runner → read model): ... -- end-to-end
+// Drift checks round-robin with per-round ratios to the naive join (quick, for profiling): ... -- --drift-interleaved 5
 switch (args)
 {
     case ["--check"]:
         return await InterleavedApplyRun.RunAsync(rounds: 1);
     case ["--interleaved", var rounds]:
         return await InterleavedApplyRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture));
+    case ["--drift-interleaved", var rounds]:
+        return await ReadModelKit.Benchmarks.Drift.InterleavedDriftRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture));
     case ["end-to-end", ..]:
         return await ReadModelKit.Benchmarks.EndToEnd.EndToEndRun.MainAsync(args);
     default:

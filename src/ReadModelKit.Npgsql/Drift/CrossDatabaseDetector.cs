@@ -8,8 +8,9 @@ namespace ReadModelKit.Npgsql.Drift;
 /// Drift detection when the source and the read model live on different servers, without pulling either table over the wire.
 /// Each side holds one REPEATABLE READ snapshot for the whole check (the read model's is taken first, so it can never be ahead of the
 /// source's). Rows are grouped into blocks by a hash of the key (<c>kh</c>): level 0 has about rows / <see cref="DriftCheckOptions.BlockSize"/>
-/// blocks (<c>abs(kh % m0)</c>), and each level multiplies the block count by <see cref="DriftCheckOptions.FanOut"/>, so every block's children
-/// are exactly the keys of the parent. Both sides send (row count, sum of 64-bit row hashes, <see cref="CanonicalRowEncoding"/>) per block,
+/// blocks (<c>abs(kh % m0)</c>), and each level multiplies the block count by a whole factor, so every block's children
+/// are exactly the keys of the parent (each level splits by at least the fan-out, wider when that reaches leaf-sized blocks in one
+/// step; see <see cref="BlockPlanner.ChildFanOut"/>). Both sides send (row count, sum of 64-bit row hashes, <see cref="CanonicalRowEncoding"/>) per block,
 /// only for the children of blocks that differed; a differing block with at most <see cref="DriftCheckOptions.LeafThreshold"/> rows per side is
 /// compared by (key, row hash), a block empty on one side is streamed as all missing or all extra, and full rows (JSON) are fetched only
 /// for differing keys. No key scan, no boundaries: every key falls into exactly one block on both sides. Every level is one sequential
@@ -19,7 +20,6 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
 {
     private const int StreamBatch = 1000;
     private const long LeafRowsPerBatch = 50_000;
-    private const long MaxModulus = 1L << 60;
     private readonly NpgsqlDataSource _source;
     private readonly NpgsqlDataSource _readModel;
     private readonly DriftTable _table;
@@ -64,7 +64,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         {
             var level = await HashLevelAsync(pair, range, parents: null, 1, roots, sink, cancellationToken).ConfigureAwait(false);
             sink.AddChecked(level.Sum(b => b.ActualCount));
-            await DescendAsync(pair, range, level.Where(b => b.Differs).ToList(), roots, sink, cancellationToken).ConfigureAwait(false);
+            await DescendAsync(pair, range, level, roots, sink, cancellationToken).ConfigureAwait(false);
         }
 
         await pair.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -128,9 +128,12 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
     }
 
-    /// <summary>Descends from the differing blocks of one level until every difference is classified.</summary>
-    private async Task DescendAsync(Pair pair, KeyBlock range, List<BlockState> pending, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>Descends from the differing blocks of <paramref name="level"/> until every difference is classified.</summary>
+    private async Task DescendAsync(Pair pair, KeyBlock range, List<BlockState> level, long modulus, DriftSink sink, CancellationToken cancellationToken)
     {
+        var pending = level.Where(b => b.Differs).ToList();
+        var levelBlocks = level.Count;
+        var levelIsWholeRange = true;
         while (pending.Count > 0)
         {
             foreach (var side in new[] { pair.Expected, pair.Actual })
@@ -143,20 +146,27 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             }
 
             var twoSided = pending.Where(b => b.ExpectedCount > 0 && b.ActualCount > 0).ToList();
-            var leaf = (BlockState b) => Math.Max(b.ExpectedCount, b.ActualCount) <= _options.LeafThreshold || modulus > MaxModulus / _options.FanOut;
+            var leaf = (BlockState b) => Math.Max(b.ExpectedCount, b.ActualCount) <= _options.LeafThreshold || modulus > BlockPlanner.MaxModulus / _options.FanOut;
             foreach (var leaves in Batches(twoSided.Where(leaf), LeafRowsPerBatch))
             {
                 await CompareLeavesAsync(pair, range, leaves, modulus, sink, cancellationToken).ConfigureAwait(false);
             }
 
-            var split = twoSided.Where(b => !leaf(b)).Select(b => b.Id).ToList();
+            var split = twoSided.Where(b => !leaf(b)).ToList();
             pending = [];
             if (split.Count > 0)
             {
-                var children = await HashLevelAsync(pair, range, split, modulus, modulus * _options.FanOut, sink, cancellationToken).ConfigureAwait(false);
+                var largest = split.Max(b => Math.Max(b.ExpectedCount, b.ActualCount));
+                var fanOut = BlockPlanner.ChildFanOut(largest, split.Count, modulus, _options.FanOut, _options.LeafThreshold);
+                // When the level covers the whole range and every block of it splits (drift spread across the table), a filter by
+                // parent would select every row anyway.
+                var parents = levelIsWholeRange && split.Count == levelBlocks ? null : split.Select(b => b.Id).ToList();
+                var children = await HashLevelAsync(pair, range, parents, modulus, modulus * fanOut, sink, cancellationToken).ConfigureAwait(false);
                 sink.AddRanges(children.Count);
                 pending = children.Where(c => c.Differs).ToList();
-                modulus *= _options.FanOut;
+                levelBlocks = children.Count;
+                levelIsWholeRange = parents is null;
+                modulus *= fanOut;
             }
         }
     }

@@ -24,11 +24,14 @@ public sealed class DriftCheckOptions
 
     /// <summary>
     /// Target rows per first-level block of a cross-database check (blocks are cut by a hash of the key). Default 10,000: every level costs one
-    /// scan per side, so a 1M-row table starts at 100 blocks and reaches leaves in two more levels.
+    /// scan per side, so a 1M-row table starts at 100 blocks and, for small drift, reaches leaf-sized blocks in one more level.
     /// </summary>
     public int BlockSize { get; set; } = 10_000;
 
-    /// <summary>How many sub-blocks a differing cross-database block is split into. Default 32.</summary>
+    /// <summary>
+    /// The least number of sub-blocks a differing cross-database block is split into. Default 32. A level splits wider when that takes the
+    /// differing blocks to leaf size in one step (at most 65,536 sub-blocks per level), since every level costs one scan per side.
+    /// </summary>
     public int FanOut { get; set; } = 32;
 
     /// <summary>A differing cross-database block with at most this many rows on both sides is compared row by row (key and row hash). Default 64.</summary>

@@ -27,4 +27,40 @@ public sealed class BlockPlannerTests
             Assert.InRange(child, 0, (c.Item2 * c.Item3) - 1);
         }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void A_level_splits_at_least_by_the_fan_out_within_the_block_budget_and_the_modulus_limit()
+    {
+        var cases = from rows in Gen.Choose(0, 5_000_000)
+                    from parents in Gen.Choose(1, 200_000)
+                    from modulus in Gen.OneOf(Gen.Choose(1, 100_000).Select(m => (long)m), Gen.Elements(BlockPlanner.MaxModulus / 64, BlockPlanner.MaxModulus / 2))
+                    from fanOut in Gen.Choose(2, 64)
+                    from leaf in Gen.Choose(1, 1000)
+                    select (rows: (long)rows, parents, modulus, fanOut, leaf);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var f = BlockPlanner.ChildFanOut(c.rows, c.parents, c.modulus, c.fanOut, c.leaf);
+            Assert.True(c.modulus * f <= BlockPlanner.MaxModulus, $"modulus {c.modulus} × {f} passes the limit");
+            if (c.modulus <= BlockPlanner.MaxModulus / c.fanOut)
+            {
+                Assert.True(f >= c.fanOut, $"split {f} < fan-out {c.fanOut}");
+                Assert.True(f == c.fanOut || (long)c.parents * f <= BlockPlanner.MaxBlocksPerLevel, $"{c.parents} × {f} sub-blocks pass the budget");
+                var childRows = (double)c.rows / f;
+                Assert.True(f == c.fanOut || childRows >= c.leaf / 2.0 - 1, $"split wider ({f}) than leaf size needs");
+            }
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void A_million_row_table_with_small_drift_reaches_leaf_sized_blocks_in_one_level()
+    {
+        // 100 root blocks of 10,000 rows, every one differing (0.1% drift): one level of about 32-row blocks.
+        Assert.Equal(313, BlockPlanner.ChildFanOut(10_000, 100, 100, 32, 64));
+
+        // One differing root block: split straight to leaf size.
+        Assert.Equal(313, BlockPlanner.ChildFanOut(10_000, 1, 100, 32, 64));
+
+        // Most of the table differs (4,096 roots of 1M rows): the budget keeps the configured fan-out.
+        Assert.Equal(32, BlockPlanner.ChildFanOut(1_000_000, 4096, 4096, 32, 64));
+    }
 }
