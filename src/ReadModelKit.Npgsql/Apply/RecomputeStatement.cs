@@ -4,7 +4,8 @@ namespace ReadModelKit.Npgsql.Apply;
 
 /// <summary>
 /// Replaces the rows of a set of keys with what the mapping's recompute query says they should be:
-/// changed or missing rows are written (version + 1), rows whose key the source no longer returns are tombstoned
+/// changed or missing rows are written (with the source's version when the query returns it, see
+/// <see cref="Mapping.ReadModelTableMapping.RecomputeReturnsVersion"/>, else version + 1), rows whose key the source no longer returns are tombstoned
 /// (or deleted when the mapping has no tombstone column). Parameters: <c>$1</c> the time, then one array per key column.
 /// </summary>
 internal static class RecomputeStatement
@@ -13,7 +14,8 @@ internal static class RecomputeStatement
     /// <param name="table">The read-model table.</param>
     /// <param name="expectedRowsSql">
     /// SQL returning the expected rows in place of the mapping's recompute query (drift repair across databases sends
-    /// the rows it read from the source; its parameters follow the key arrays), or null for the recompute query.
+    /// the rows it read from the source, with the version column when the mapping says the query returns it; its parameters
+    /// follow the key arrays), or null for the recompute query.
     /// </param>
     public static string Build(ReadModelTable table, string? expectedRowsSql = null)
     {
@@ -24,9 +26,11 @@ internal static class RecomputeStatement
         var unnest = string.Join(", ", keyBuffers.Select((b, i) => $"${i + 2}::{b.ArrayCast}"));
         var keyList = string.Join(", ", keys);
         var keyMatch = (string left, string right) => string.Join(" AND ", keys.Select(k => $"{left}.{k} = {right}.{k}"));
+        var sourceVersion = table.Mapping.RecomputeReturnsVersion;
+        var expectedColumns = sourceVersion ? keys.Concat(values).Append(version).ToList() : keys.Concat(values).ToList();
         var insertColumns = keys.Concat(values).Append(version).ToList();
-        var insertValues = keys.Concat(values).Select(c => "e." + c).Append("1").ToList();
-        var updates = values.Select(v => $"{v} = EXCLUDED.{v}").Append($"{version} = t.{version} + 1").ToList();
+        var insertValues = keys.Concat(values).Select(c => "e." + c).Append(sourceVersion ? "e." + version : "1").ToList();
+        var updates = values.Select(v => $"{v} = EXCLUDED.{v}").Append(sourceVersion ? $"{version} = EXCLUDED.{version}" : $"{version} = t.{version} + 1").ToList();
         if (table.ProjectedAt is { } projectedAt)
         {
             insertColumns.Add(projectedAt);
@@ -71,7 +75,7 @@ internal static class RecomputeStatement
             WITH affected AS (
                 SELECT DISTINCT * FROM unnest({unnest}) AS a({keyList})
             ), expected AS (
-                SELECT {string.Join(", ", keys.Concat(values).Select(c => "q." + c))}
+                SELECT {string.Join(", ", expectedColumns.Select(c => "q." + c))}
                 FROM ({expectedRowsSql ?? table.Mapping.RecomputeSql}) AS q
                 WHERE ({string.Join(", ", keys.Select(k => "q." + k))}) IN (SELECT {keyList} FROM affected)
             ), upserted AS (

@@ -1,4 +1,5 @@
 using Npgsql;
+using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Changes;
 using ReadModelKit.Npgsql.Apply;
 
@@ -6,7 +7,8 @@ namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
 /// Repairs drifted keys by recomputing them from the source through the same statement the apply path uses for recompute changes
-/// (<see cref="RecomputeStatement"/>): changed or missing rows are written with version + 1, extra rows are tombstoned (or deleted),
+/// (<see cref="RecomputeStatement"/>): changed or missing rows are written with the source's version (when the recompute query returns
+/// it) or version + 1, extra rows are tombstoned (or deleted),
 /// rows that already agree are not touched. Each batch is one transaction that also closes the keys' open incidents, so a repair can
 /// stop anywhere and run again: repairing twice changes nothing. Across databases the expected rows are read from the source first and
 /// sent as text (fixed session settings on both sides make the text round-trip exact).
@@ -29,10 +31,10 @@ internal sealed class DriftRepairer
         _incidents = incidents;
         _time = time;
         _sameDatabaseStatement = RecomputeStatement.Build(table.Table);
-        var columns = table.All.ToList();
+        var columns = SourceColumns(table);
         var first = 2 + table.Keys.Count;
         var expected = $"""
-            SELECT {string.Join(", ", columns.Select((c, i) => $"CAST(u.c{i} AS {c.Column.FormattedType}) AS {c.Quoted}"))}
+            SELECT {string.Join(", ", columns.Select((c, i) => $"CAST(u.c{i} AS {c.FormattedType}) AS {ReadModelTable.Quote(c.Name)}"))}
             FROM unnest({string.Join(", ", columns.Select((_, i) => $"${first + i}::text[]"))}) AS u({string.Join(", ", columns.Select((_, i) => "c" + i))})
             """;
         _crossDatabaseStatement = RecomputeStatement.Build(table.Table, expected);
@@ -128,9 +130,9 @@ internal sealed class DriftRepairer
         }
 
         arrays.Bind(parameters);
-        var columns = _table.All.ToList();
+        var columns = SourceColumns(_table);
         var sql = $"""
-            SELECT {string.Join(", ", columns.Select(c => $"{DriftTable.Cast(c, "q")}::text"))}
+            SELECT {string.Join(", ", columns.Select(c => $"CAST(q.{ReadModelTable.Quote(c.Name)} AS {c.FormattedType})::text"))}
             FROM ({_table.RecomputeSql}) AS q
             WHERE ({string.Join(", ", sourceKeys)}) IN (SELECT * FROM ({arrays.Unnest("u")}) AS k)
             """;
@@ -150,6 +152,18 @@ internal sealed class DriftRepairer
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return values.Select(v => v.ToArray()).ToArray();
+    }
+
+    /// <summary>The columns a cross-database repair reads from the source: keys, values, and the version when the recompute query returns it.</summary>
+    private static List<PgColumn> SourceColumns(DriftTable table)
+    {
+        var columns = table.All.Select(c => c.Column).ToList();
+        if (table.Table.Mapping.RecomputeReturnsVersion)
+        {
+            columns.Add(table.Table.Version);
+        }
+
+        return columns;
     }
 
     /// <summary>Fixes the text settings of a repair transaction, so text sent between the servers round-trips exactly.</summary>

@@ -22,11 +22,17 @@ internal static class SourceShape
             }
         }
 
-        var absent = table.All.Where(c => !types.ContainsKey(c.Column.Name)).Select(c => c.Column.Name).ToList();
+        var required = table.All.Select(c => c.Column.Name);
+        if (table.Table.Mapping.RecomputeReturnsVersion)
+        {
+            required = required.Append(table.Table.Version.Name);
+        }
+
+        var absent = required.Where(name => !types.ContainsKey(name)).ToList();
         if (absent.Count > 0)
         {
             throw new DriftCheckException(
-                $"The RecomputeSql of projection '{table.ProjectionName}' returns no column named {string.Join(", ", absent)}: it must return every key and value column under the read-model column names (alias them with AS). It returns: {string.Join(", ", types.Keys)}.",
+                $"The RecomputeSql of projection '{table.ProjectionName}' returns no column named {string.Join(", ", absent)}: it must return every key and value column (and the version column when RecomputeReturnsVersion is set) under the read-model column names (alias them with AS). It returns: {string.Join(", ", types.Keys)}.",
                 table.ProjectionName);
         }
 

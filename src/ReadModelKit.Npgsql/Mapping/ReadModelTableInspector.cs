@@ -128,6 +128,11 @@ public static class ReadModelTableInspector
             errors.Add("ValueColumns is null: list the columns the projection writes (an empty list is allowed).");
         }
 
+        if (mapping.RecomputeReturnsVersion && mapping.RecomputeSql is null)
+        {
+            errors.Add("RecomputeReturnsVersion is set but RecomputeSql is not: declare the recompute query (returning the version column) or clear RecomputeReturnsVersion.");
+        }
+
         var all = (mapping.KeyColumns ?? []).Concat(mapping.ValueColumns ?? [])
             .Append(mapping.VersionColumn)
             .Concat(new[] { mapping.ProjectedAtColumn, mapping.TombstoneColumn }.OfType<string>())

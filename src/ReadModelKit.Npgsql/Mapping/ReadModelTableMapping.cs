@@ -38,4 +38,11 @@ public sealed record ReadModelTableMapping
     /// state: recompute changes (aggregate tables), drift detection, repair and rebuild all run it, filtered to the keys they need.
     /// </summary>
     public string? RecomputeSql { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="RecomputeSql"/> also returns the version column (the source's version of each row, under the read-model
+    /// version column's name). Recompute and drift repair then write that version, so later events keep applying and redelivered
+    /// older ones are still dropped; otherwise they write the row's version + 1. Default false.
+    /// </summary>
+    public bool RecomputeReturnsVersion { get; init; }
 }

@@ -33,7 +33,7 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
         var error = await Assert.ThrowsAsync<DriftCheckException>(() => store.Drift.CheckAsync("shape"));
         var crossError = await Assert.ThrowsAsync<DriftCheckException>(() => new DriftReconciler(store, fx.Source).CheckAsync("shape"));
 
-        const string expected = "The RecomputeSql of projection 'shape' returns no column named title, status: it must return every key and value column under the read-model column names (alias them with AS). It returns: id, name.";
+        const string expected = "The RecomputeSql of projection 'shape' returns no column named title, status: it must return every key and value column (and the version column when RecomputeReturnsVersion is set) under the read-model column names (alias them with AS). It returns: id, name.";
         Assert.Equal(expected, error.Message);
         Assert.Equal(expected, crossError.Message);
     }

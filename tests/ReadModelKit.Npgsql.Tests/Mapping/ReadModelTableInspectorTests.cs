@@ -83,10 +83,12 @@ public sealed class ReadModelTableInspectorTests(PostgresSchemaFixture db) : ICl
         var injection = await Assert.ThrowsAsync<InvalidIdentifierException>(() => ReadModelTableInspector.InspectAsync(connection, "case_list", Map("cases; DROP TABLE x")));
         var duplicate = await FailsAsync(Map("x") with { ValueColumns = ["status", "tenant_id"] });
         var noKey = await FailsAsync(Map("x") with { KeyColumns = [] });
+        var versionWithoutQuery = await FailsAsync(Map("x") with { RecomputeReturnsVersion = true });
 
         Assert.Equal("The read-model table name 'cases; DROP TABLE x' is not a valid identifier: use 1-63 ASCII letters, digits or underscores, not starting with a digit (names are quoted, never concatenated raw).", injection.Message);
         Assert.Equal(["Column 'tenant_id' is mapped more than once (key, value, version, projected-at and tombstone columns must all differ)."], duplicate.Errors);
         Assert.Equal(["KeyColumns is empty: list the columns that identify a row (for example tenant_id, case_id)."], noKey.Errors);
+        Assert.Equal(["RecomputeReturnsVersion is set but RecomputeSql is not: declare the recompute query (returning the version column) or clear RecomputeReturnsVersion."], versionWithoutQuery.Errors);
     }
 
     [Fact]
