@@ -12,7 +12,7 @@ namespace ReadModelKit.Benchmarks.Drift;
 /// Every method returns the number of differing rows it found (1,000 with drift).
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 10)]
 public class DriftDetectionBenchmarks
 {
     private DriftBenchmarkData _data = null!;
