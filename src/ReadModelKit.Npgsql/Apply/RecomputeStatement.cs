@@ -41,6 +41,12 @@ internal static class RecomputeStatement
         var differs = values.Count == 0
             ? "false"
             : $"ROW({string.Join(", ", values.Select(v => "t." + v))}) IS DISTINCT FROM ROW({string.Join(", ", values.Select(v => "EXCLUDED." + v))})";
+        if (sourceVersion)
+        {
+            // A row whose values agree but whose version does not (repaired earlier at version + 1) would drop the next source event.
+            differs += $" OR t.{version} IS DISTINCT FROM EXCLUDED.{version}";
+        }
+
         string removed;
         if (table.Tombstone is { } tombstone)
         {

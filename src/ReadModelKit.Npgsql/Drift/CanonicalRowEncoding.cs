@@ -10,7 +10,8 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <item><b>Binary row hash</b>: each value hashed by its type's own extended hash function (which agrees with its equality: 1.0 = 1.00,
 /// -0 = 0, a <c>timestamptz</c> is its UTC instant) with a seed of its own per column position, NULL as a marker of its own per
 /// position, the field hashes XORed and the result mixed once more. Position matters, so values cannot shift between columns.
-/// Enums and composites (whose hashes depend on catalog OIDs) and types without a hash are hashed as text.</item>
+/// Enums and composites (whose hashes depend on catalog OIDs) are hashed as text, <c>jsonb</c> by its canonical text, other types
+/// without a typed call through <c>hash_record_extended</c>.</item>
 /// <item><b>Canonical text row hash</b>: each value normalized to text (numerics without trailing zeros, floats with -0 as 0, <c>timestamptz</c> in UTC
 /// under fixed DateStyle, <c>json</c> as <c>jsonb</c>, <c>citext</c> lower-cased, intervals justified), framed as
 /// <c>octet_length:value</c> with <c>~</c> for NULL (a prefix-free code, so <c>('x0','y')</c> and <c>('x','0y')</c> differ), then <c>hashtextextended</c>.</item>
@@ -23,8 +24,8 @@ internal static class CanonicalRowEncoding
         "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'";
 
     /// <summary>
-    /// The seed of every row hash. Not 0: several type hashes return the seed itself for special values (a float 0, a numeric NaN) and
-    /// <c>hash_record_extended</c> counts a NULL field as 0, so with seed 0 a NULL and a 0.0 would hash alike. (Found by the oracle property.)
+    /// The seed of the final mix and the base of the per-position seeds. Not 0: several type hashes return the seed itself for special
+    /// values (a float 0), so with seed 0 a NULL and a 0.0 hashed alike in an earlier encoding. (Found by the oracle property.)
     /// </summary>
     public const long Seed = 0x2545F4914F6CDD1D;
 
@@ -122,60 +123,70 @@ internal static class CanonicalRowEncoding
 
     /// <summary>
     /// One field of the binary row hash: the value's typed extended hash with the seed of <paramref name="position"/>, or that position's
-    /// NULL marker. Types without a typed call here go through <c>hash_record_extended</c> of a one-field record, which finds the type's
-    /// default hash function in the catalog.
+    /// NULL marker. Type hashes that are not fully mixed with their seed (numeric XORs its weight in, int8 folds its halves,
+    /// record and array hashes ignore the seed for some values) are mixed once more with the position's seed, so equal-looking
+    /// field hashes in two columns cannot cancel under XOR. Types without a typed call here go through <c>hash_record_extended</c> of a
+    /// one-field record, which finds the type's default hash function in the catalog.
     /// </summary>
     public static string FieldHash(DriftColumnType type, string expression, int position)
     {
         var seed = Invariant(PositionConstant(position, 0));
-        var typed = TypedHash(type, expression);
-        return typed is { } call
-            ? $"coalesce({call.Function}({call.Argument}, {seed}), {Invariant(PositionConstant(position, 1))})"
-            : $"hash_record_extended(ROW({BinaryValue(type, expression)}), {seed})";
+        var nullMarker = Invariant(PositionConstant(position, 1));
+        var hash = TypedHash(type, expression, seed);
+        return hash is { } typed
+            ? $"coalesce({typed}, {nullMarker})"
+            : $"CASE WHEN ({expression}) IS NULL THEN {nullMarker} ELSE {Mix($"hash_record_extended(ROW({BinaryValue(type, expression)}), {seed})", seed)} END";
     }
 
-    private static (string Function, string Argument)? TypedHash(DriftColumnType type, string expression)
+    /// <summary>The typed hash of a value (NULL for NULL), or null when the type has no typed call here.</summary>
+    private static string? TypedHash(DriftColumnType type, string v, string seed)
     {
         if (type.TypeType is 'e' or 'c')
         {
-            return ("hashtextextended", $"({expression})::text");
+            return $"hashtextextended(({v})::text, {seed})";
         }
 
         return type.TypeName switch
         {
-            "int2" => ("hashint2extended", expression),
-            "int4" => ("hashint4extended", expression),
-            "int8" => ("hashint8extended", expression),
-            "oid" => ("hashoidextended", expression),
-            "bool" => ("hashint4extended", $"({expression})::int4"),
-            "numeric" => ("hash_numeric_extended", expression),
-            "float4" => ("hashfloat4extended", expression),
-            "float8" => ("hashfloat8extended", expression),
-            "text" or "varchar" => ("hashtextextended", expression),
-            "bpchar" => ("hashbpcharextended", expression),
-            "name" => ("hashnameextended", expression),
-            "uuid" => ("uuid_hash_extended", expression),
-            "timestamp" => ("timestamp_hash_extended", expression),
-            "timestamptz" => ("timestamp_hash_extended", $"({expression}) AT TIME ZONE 'UTC'"),
-            "interval" => ("interval_hash_extended", expression),
-            "jsonb" => ("jsonb_hash_extended", expression),
-            "json" => ("jsonb_hash_extended", $"({expression})::jsonb"),
+            "int2" => $"hashint2extended({v}, {seed})",
+            "int4" => $"hashint4extended({v}, {seed})",
+            "oid" => $"hashoidextended({v}, {seed})",
+            "bool" => $"hashint4extended(({v})::int4, {seed})",
+            "float4" => $"hashfloat4extended({v}, {seed})",
+            "float8" => $"hashfloat8extended({v}, {seed})",
+            "text" or "varchar" => $"hashtextextended({v}, {seed})",
+            "bpchar" => $"hashbpcharextended({v}, {seed})",
+            "name" => $"hashnameextended({v}, {seed})",
+            "uuid" => $"uuid_hash_extended({v}, {seed})",
+
+            // hashint8extended hashes the XOR of the two halves (1 and 2^32 hash alike): add the high half back before mixing.
+            "int8" => Mix($"hashint8extended({v}, {seed}) # (({v}) >> 32)", seed),
+
+            // The numeric hash XORs the weight in linearly (1 # 10000 cancels in two columns) and gives NaN and ±Infinity the seed itself.
+            "numeric" => Mix($"CASE WHEN ({v}) < 'Infinity' AND ({v}) > '-Infinity' THEN hash_numeric_extended({v}, {seed}) ELSE hashtextextended(({v})::text, {seed}) END", seed),
+            "timestamp" => $"timestamp_hash_extended({v}, {seed})",
+            "timestamptz" => $"timestamp_hash_extended(({v}) AT TIME ZONE 'UTC', {seed})",
+            "interval" => $"interval_hash_extended({v}, {seed})",
+
+            // jsonb's own hash ignores container kinds ('{}' = '[]', '1' = '[1]', {"a":1} = ["a",1]): hash its canonical text instead.
+            "jsonb" => $"hashtextextended(({v})::text, {seed})",
+            "json" => $"hashtextextended(({v})::jsonb::text, {seed})",
             _ => null,
         };
     }
 
+    private static string Mix(string hash, string seed) => $"hashint8extended({hash}, {seed})";
+
     /// <summary>
     /// A well-mixed 64-bit constant per column position (<paramref name="stream"/> 0: the seed, 1: the NULL marker), so a field's hash
-    /// depends on its position and no two positions' seeds or markers cancel each other under XOR. Never <see cref="long.MinValue"/>,
-    /// which SQL cannot write as an <c>int8</c> literal.
+    /// depends on its position and no two positions' seeds or markers cancel each other under XOR.
     /// </summary>
     internal static long PositionConstant(int position, int stream)
     {
         var z = unchecked((ulong)Seed + (((ulong)position * 2) + (ulong)stream + 1) * 0x9E3779B97F4A7C15UL);
         z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
         z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-        var value = unchecked((long)(z ^ (z >> 31)));
-        return value == long.MinValue ? long.MaxValue : value;
+        return unchecked((long)(z ^ (z >> 31)));
     }
 
     private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);

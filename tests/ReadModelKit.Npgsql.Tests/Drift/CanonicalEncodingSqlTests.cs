@@ -91,6 +91,49 @@ public sealed class CanonicalEncodingSqlTests(PostgresSchemaFixture db) : IClass
         Assert.Equal(equal, reader.GetBoolean(2));
     }
 
+    /// <summary>
+    /// Pairs of two-column rows of one type that PostgreSQL says differ but whose field hashes could cancel under XOR, or that
+    /// the type's own hash folds together (found by review: numeric weights, empty arrays, jsonb containers, int8 halves).
+    /// </summary>
+    public static TheoryData<string, string, string, string, string> RowPairs => new()
+    {
+        { "numeric", "1", "1", "10000", "10000" },
+        { "numeric", "1", "10000", "10000", "1" },
+        { "numeric", "12.5", "3.75", "125000", "37500" },
+        { "numeric", "NaN", "0", "Infinity", "0" },
+        { "numeric", "Infinity", "0", "-Infinity", "0" },
+        { "int4[]", "{}", "{}", null!, null! },
+        { "int4[]", "{}", null!, null!, "{}" },
+        { "int4[]", "{NULL}", "{1}", "{1}", "{NULL}" },
+        { "jsonb", "[[]]", "[[[]]]", "[[[]]]", "[[]]" },
+        { "jsonb", "{}", "1", "[]", "1" },
+        { "jsonb", "1", "1", "[1]", "1" },
+        { "jsonb", """{"a": 1}""", "1", """["a", 1]""", "1" },
+        { "int8", "1", "0", "4294967296", "0" },
+        { "int8", "1", "4294967296", "4294967296", "1" },
+        { "text", "x0", "y", "x", "0y" },
+        { "text", "", "NULL", "NULL", "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RowPairs))]
+    public async Task Rows_that_differ_never_hash_alike_even_when_field_hashes_could_cancel(string type, string? a1, string? a2, string? b1, string? b2)
+    {
+        var columnType = type.EndsWith("[]", StringComparison.Ordinal) ? new DriftColumnType("_" + type[..^2], 'b', 'A', type[..^2], 'b') : DriftColumnType.Base(type);
+        string Hash(DriftRowHash mode, int first) => CanonicalRowEncoding.RowHash(mode, [(columnType, $"CAST(${first} AS {type})"), (columnType, $"CAST(${first + 1} AS {type})")]);
+        await using var command = db.DataSource.CreateCommand(
+            $"SELECT ROW(CAST($1 AS {type}), CAST($2 AS {type})) IS DISTINCT FROM ROW(CAST($3 AS {type}), CAST($4 AS {type})), {Hash(DriftRowHash.Binary, 1)} <> {Hash(DriftRowHash.Binary, 3)}");
+        foreach (var value in new[] { a1, a2, b1, b2 })
+        {
+            command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        }
+
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.True(reader.GetBoolean(0), "the test pair must differ under PostgreSQL's own equality");
+        Assert.True(reader.GetBoolean(1), $"({a1}, {a2}) and ({b1}, {b2}) as {type} hash alike");
+    }
+
     [Fact]
     public async Task A_null_and_every_zero_like_value_hash_apart()
     {

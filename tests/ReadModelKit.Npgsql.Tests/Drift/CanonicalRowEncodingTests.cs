@@ -57,7 +57,11 @@ public sealed class CanonicalRowEncodingTests
     {
         var sql = CanonicalRowEncoding.RowHash(DriftRowHash.Binary, [(DriftColumnType.Base("int8"), "a"), (DriftColumnType.Base("date"), "b")]);
         var (s0, n0, s1) = (CanonicalRowEncoding.PositionConstant(0, 0), CanonicalRowEncoding.PositionConstant(0, 1), CanonicalRowEncoding.PositionConstant(1, 0));
-        Assert.Equal($"hashint8extended(coalesce(hashint8extended(a, {s0}), {n0}) # hash_record_extended(ROW(b), {s1}), {CanonicalRowEncoding.Seed})", sql);
+        var n1 = CanonicalRowEncoding.PositionConstant(1, 1);
+        Assert.Equal(
+            $"hashint8extended(coalesce(hashint8extended(hashint8extended(a, {s0}) # ((a) >> 32), {s0}), {n0}) # " +
+            $"CASE WHEN (b) IS NULL THEN {n1} ELSE hashint8extended(hash_record_extended(ROW(b), {s1}), {s1}) END, {CanonicalRowEncoding.Seed})",
+            sql);
         Assert.NotEqual(0, CanonicalRowEncoding.Seed);
         Assert.NotEqual(1, CanonicalRowEncoding.Seed);
         Assert.Throws<ArgumentOutOfRangeException>(() => CanonicalRowEncoding.RowHash(DriftRowHash.Auto, []));
@@ -68,7 +72,6 @@ public sealed class CanonicalRowEncodingTests
     {
         var constants = Enumerable.Range(0, 64).SelectMany(p => new[] { CanonicalRowEncoding.PositionConstant(p, 0), CanonicalRowEncoding.PositionConstant(p, 1) }).ToList();
         Assert.Equal(constants.Count, constants.Distinct().Count());
-        Assert.DoesNotContain(long.MinValue, constants);
         Assert.DoesNotContain(0L, constants);
 
         // A zero-like value hashes to its seed (or seed - 1) in several types: (0.0, NULL) must not equal (NULL, 0.0).
@@ -88,7 +91,9 @@ public sealed class CanonicalRowEncodingTests
     [InlineData("varchar", "hashtextextended(v, ")]
     [InlineData("numeric", "hash_numeric_extended(v, ")]
     [InlineData("timestamptz", "timestamp_hash_extended((v) AT TIME ZONE 'UTC', ")]
-    [InlineData("json", "jsonb_hash_extended((v)::jsonb, ")]
+    [InlineData("json", "hashtextextended((v)::jsonb::text, ")]
+    [InlineData("jsonb", "hashtextextended((v)::text, ")]
+    [InlineData("int8", "hashint8extended(hashint8extended(v, ")]
     [InlineData("bool", "hashint4extended((v)::int4, ")]
     [InlineData("money", "hash_record_extended(ROW((v)::text), ")]
     public void Each_field_is_hashed_by_its_types_own_function(string type, string prefix) =>

@@ -59,7 +59,7 @@ public sealed class DriftRepairTests(DriftFixture fx) : IClassFixture<DriftFixtu
     {
         await fx.ExecuteSourceAsync("""
             CREATE TABLE ver_src (id int4 PRIMARY KEY, title text, version bigint NOT NULL);
-            INSERT INTO ver_src VALUES (1, 'a', 5), (2, 'b', 7), (3, 'c', 2);
+            INSERT INTO ver_src VALUES (1, 'a', 5), (2, 'b', 7), (3, 'c', 2), (5, 'e', 3);
             """);
         await fx.ExecuteAsync("CREATE TABLE ver_rm (id int8 PRIMARY KEY, title text, version bigint NOT NULL, projected_at timestamptz NOT NULL DEFAULT now(), deleted_at timestamptz)");
         var store = await fx.StoreAsync(("ver", new ReadModelKit.Npgsql.Mapping.ReadModelTableMapping
@@ -72,8 +72,8 @@ public sealed class DriftRepairTests(DriftFixture fx) : IClassFixture<DriftFixtu
         }));
         foreach (var drift in new[] { store.Drift, new DriftReconciler(store, fx.Source) })
         {
-            // Right (1), changed behind the library's back (2), missing (3), stray (4).
-            await fx.ExecuteAsync("TRUNCATE ver_rm; INSERT INTO ver_rm (id, title, version) VALUES (1, 'a', 5), (2, 'wrong', 7), (4, 'x', 9)");
+            // Right (1), changed behind the library's back (2), missing (3), stray (4); 5 agrees but was repaired earlier at version + 1.
+            await fx.ExecuteAsync("TRUNCATE ver_rm; INSERT INTO ver_rm (id, title, version) VALUES (1, 'a', 5), (2, 'wrong', 7), (4, 'x', 9), (5, 'e', 4)");
             var report = await drift.CheckAsync("ver", Options(o => o.RecordIncidents = true));
             Assert.Equal((1L, 1L, 1L), (report.Missing, report.Changed, report.Extra));
 
@@ -81,9 +81,10 @@ public sealed class DriftRepairTests(DriftFixture fx) : IClassFixture<DriftFixtu
 
             Assert.Equal(3, result.RowsWritten);
             Assert.True((await drift.CheckAsync("ver", Options())).Clean);
+            Assert.Equal(1L, (await drift.RepairKeysAsync("ver", [new RowKey(5L)])).RowsWritten);
             // Repaired rows carry the source's version, so the event after it (2 → version 8) still applies; the stray row is tombstoned at version + 1.
             Assert.Equal(
-                ["1|a|5|∅", "2|b|7|∅", "3|c|2|∅", "4|∅|10|deleted"],
+                ["1|a|5|∅", "2|b|7|∅", "3|c|2|∅", "4|∅|10|deleted", "5|e|3|∅"],
                 await DumpAsync(fx.ReadModel, "SELECT id, title, version, CASE WHEN deleted_at IS NOT NULL THEN 'deleted' END FROM ver_rm ORDER BY id"));
         }
     }
