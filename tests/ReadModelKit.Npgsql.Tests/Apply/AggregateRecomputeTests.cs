@@ -73,6 +73,39 @@ public sealed class AggregateRecomputeTests(PostgresSchemaFixture db) : IClassFi
         Assert.Equal(tombstone is null ? "10:1:2" : "10:1:2|20:deleted:2", await CountsAsync(name));
     }
 
+    [Fact]
+    public async Task A_recompute_query_that_returns_the_version_writes_the_source_version()
+    {
+        const string name = "counter_sourced";
+        await db.ExecuteAsync($"""
+            CREATE TABLE {name}_case (case_id bigint PRIMARY KEY, open_tasks int NOT NULL, version bigint NOT NULL);
+            CREATE TABLE {name} (case_id bigint PRIMARY KEY, open_task_count int, overdue_count int, version bigint NOT NULL, projected_at timestamptz, deleted_at timestamptz);
+            INSERT INTO {name}_case VALUES (10, 2, 41), (20, 0, 7);
+            """);
+        var options = new NpgsqlReadModelOptions { Schema = db.Schema + "_rmk" };
+        options.Map(name, new ReadModelTableMapping
+        {
+            Table = name,
+            KeyColumns = ["case_id"],
+            ValueColumns = ["open_task_count", "overdue_count"],
+            RecomputeSql = $"SELECT case_id, open_tasks AS open_task_count, 0 AS overdue_count, version FROM {name}_case",
+            RecomputeReturnsVersion = true,
+        });
+        var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(db.DataSource), options, [new TaskCounterProjection(name)], TimeProvider.System);
+        await store.InitializeAsync();
+        var applier = store.GetApplier(name);
+
+        await applier.ApplyAsync([TaskEvent("TaskAdded", 10), TaskEvent("TaskAdded", 20)]);
+        Assert.Equal("10:2:41|20:0:7", await CountsAsync(name));
+
+        // Same values, version moved on (a change to a column the read model does not hold): the version follows the source.
+        await db.ExecuteAsync($"UPDATE {name}_case SET version = 42 WHERE case_id = 10");
+        var second = await applier.ApplyAsync([TaskEvent("TaskTouched", 10)]);
+
+        Assert.Equal(1, second.RowsWritten);
+        Assert.Equal("10:2:42|20:0:7", await CountsAsync(name));
+    }
+
     private async Task<string?> CountsAsync(string table) =>
         await db.ScalarAsync<string>($"SELECT string_agg(case_id || ':' || CASE WHEN deleted_at IS NULL THEN open_task_count::text ELSE 'deleted' END || ':' || version, '|' ORDER BY case_id) FROM {table}");
 }
