@@ -9,7 +9,9 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <item><b>Comparison</b> (same database): PostgreSQL's own NULL-safe <c>IS DISTINCT FROM</c>; types without equality (<c>json</c>, geometric, <c>xml</c>) go through <c>jsonb</c> or text.</item>
 /// <item><b>Binary row hash</b>: each value hashed by its type's own extended hash function (which agrees with its equality: 1.0 = 1.00,
 /// -0 = 0, a <c>timestamptz</c> is its UTC instant) with a seed of its own per column position, NULL as a marker of its own per
-/// position, the field hashes XORed and the result mixed once more. Position matters, so values cannot shift between columns.
+/// position (some fields mixed once more, see <see cref="FieldHash"/>), the field hashes XORed and the result mixed once more with
+/// <c>hashint8extended</c>, which keeps 32 bits of entropy (docs/drift.md, "Known limits"). Position matters, so values cannot shift
+/// between columns.
 /// Enums and composites (whose hashes depend on catalog OIDs) are hashed as text, <c>jsonb</c> by its canonical text, other types
 /// without a typed call through <c>hash_record_extended</c>.</item>
 /// <item><b>Canonical text row hash</b>: each value normalized to text (numerics without trailing zeros, floats with -0 as 0, <c>timestamptz</c> in UTC
@@ -42,6 +44,13 @@ internal static class CanonicalRowEncoding
         "int2", "int4", "int8", "numeric", "float4", "float8", "bool", "text", "varchar", "bpchar", "name", "char",
         "uuid", "date", "time", "timetz", "timestamp", "timestamptz", "interval", "jsonb", "bytea", "inet", "cidr",
         "macaddr", "macaddr8", "oid", "citext", "pg_lsn",
+    };
+
+    private static readonly HashSet<string> FoldingElements = new(StringComparer.Ordinal) { "int8", "numeric", "timestamp", "timestamptz", "time", "timetz", "interval", "money" };
+
+    private static readonly HashSet<string> FoldingRanges = new(StringComparer.Ordinal)
+    {
+        "int8range", "numrange", "tsrange", "tstzrange", "int8multirange", "nummultirange", "tsmultirange", "tstzmultirange",
     };
 
     private static readonly HashSet<string> WithoutEquality = new(StringComparer.Ordinal)
@@ -113,7 +122,7 @@ internal static class CanonicalRowEncoding
         return text.ToString();
     }
 
-    /// <summary>The 64-bit row hash over <paramref name="columns"/> (keys then values), as an <c>int8</c> expression.</summary>
+    /// <summary>The row hash (an <c>int8</c>; 32 bits of entropy with Binary, 64 with CanonicalText) over <paramref name="columns"/> (keys then values), as an <c>int8</c> expression.</summary>
     public static string RowHash(DriftRowHash mode, IEnumerable<(DriftColumnType Type, string Expression)> columns) => mode switch
     {
         DriftRowHash.Binary => $"hashint8extended({string.Join(" # ", columns.Select((c, position) => FieldHash(c.Type, c.Expression, position)))}, {Seed})",
@@ -141,7 +150,12 @@ internal static class CanonicalRowEncoding
     /// <summary>The typed hash of a value (NULL for NULL), or null when the type has no typed call here.</summary>
     private static string? TypedHash(DriftColumnType type, string v, string seed)
     {
-        if (type.TypeType is 'e' or 'c')
+        // Arrays and ranges hash their elements with the element type's own hash, which for these types folds or ignores the sign:
+        // {1} = {4294967296}, {NaN} = {Infinity}. Their text (under the check's fixed session settings) keeps every value apart.
+        var folding = type.TypeType is 'e' or 'c'
+            || (type.Category == 'A' && type.ElementTypeName is { } element && FoldingElements.Contains(element))
+            || FoldingRanges.Contains(type.TypeName);
+        if (folding)
         {
             return $"hashtextextended(({v})::text, {seed})";
         }
@@ -163,7 +177,8 @@ internal static class CanonicalRowEncoding
             "int8" => Mix($"hashint8extended({v}, {seed}) # (({v}) >> 32)", seed),
 
             // The numeric hash XORs the weight in linearly (1 # 10000 cancels in two columns) and gives NaN and ±Infinity the seed itself.
-            "numeric" => Mix($"CASE WHEN ({v}) < 'Infinity' AND ({v}) > '-Infinity' THEN hash_numeric_extended({v}, {seed}) ELSE hashtextextended(({v})::text, {seed}) END", seed),
+            // It also ignores the sign (5 and -5 hash alike): negative values get a seed of their own.
+            "numeric" => Mix($"CASE WHEN ({v}) < 'Infinity' AND ({v}) > '-Infinity' THEN hash_numeric_extended({v}, CASE WHEN ({v}) < 0 THEN {NegativeSeed(seed)} ELSE {seed} END) ELSE hashtextextended(({v})::text, {seed}) END", seed),
             "timestamp" => $"timestamp_hash_extended({v}, {seed})",
             "timestamptz" => $"timestamp_hash_extended(({v}) AT TIME ZONE 'UTC', {seed})",
             "interval" => $"interval_hash_extended({v}, {seed})",
@@ -176,6 +191,8 @@ internal static class CanonicalRowEncoding
     }
 
     private static string Mix(string hash, string seed) => $"hashint8extended({hash}, {seed})";
+
+    private static string NegativeSeed(string seed) => Invariant(~long.Parse(seed, System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
     /// A well-mixed 64-bit constant per column position (<paramref name="stream"/> 0: the seed, 1: the NULL marker), so a field's hash

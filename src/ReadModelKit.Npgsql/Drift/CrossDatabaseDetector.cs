@@ -10,7 +10,7 @@ namespace ReadModelKit.Npgsql.Drift;
 /// source's). Rows are grouped into blocks by a hash of the key (<c>kh</c>): level 0 has about rows / <see cref="DriftCheckOptions.BlockSize"/>
 /// blocks (<c>abs(kh % m0)</c>), and each level multiplies the block count by a whole factor, so every block's children
 /// are exactly the keys of the parent (each level splits by at least the fan-out, wider when that reaches leaf-sized blocks in one
-/// step; see <see cref="BlockPlanner.ChildFanOut"/>). Both sides send (row count, sum of 64-bit row hashes, <see cref="CanonicalRowEncoding"/>) per block,
+/// step; see <see cref="BlockPlanner.ChildFanOut"/>). Both sides send (row count, sum of <c>int8</c> row hashes, <see cref="CanonicalRowEncoding"/>) per block,
 /// only for the children of blocks that differed; a differing block with at most <see cref="DriftCheckOptions.LeafThreshold"/> rows per side is
 /// compared by (key, row hash), a block empty on one side is streamed as all missing or all extra, and full rows (JSON) are fetched only
 /// for differing keys. No key scan, no boundaries: every key falls into exactly one block on both sides. Every level is one sequential
