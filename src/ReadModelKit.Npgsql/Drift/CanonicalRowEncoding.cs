@@ -9,9 +9,8 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <item><b>Comparison</b> (same database): PostgreSQL's own NULL-safe <c>IS DISTINCT FROM</c>; types without equality (<c>json</c>, geometric, <c>xml</c>) go through <c>jsonb</c> or text.</item>
 /// <item><b>Binary row hash</b>: each value hashed by its type's own extended hash function (which agrees with its equality: 1.0 = 1.00,
 /// -0 = 0, a <c>timestamptz</c> is its UTC instant) with a seed of its own per column position, NULL as a marker of its own per
-/// position (some fields mixed once more, see <see cref="FieldHash"/>), the field hashes XORed and the result mixed once more with
-/// <c>hashint8extended</c>, which keeps 32 bits of entropy (docs/drift.md, "Known limits"). Position matters, so values cannot shift
-/// between columns.
+/// position (some fields mixed once more, see <see cref="FieldHash"/>), the field hashes XORed and the result mixed once more
+/// (<see cref="MixRowXor"/>). Position matters, so values cannot shift between columns.
 /// Enums and composites (whose hashes depend on catalog OIDs) are hashed as text, <c>jsonb</c> by its canonical text, other types
 /// without a typed call through <c>hash_record_extended</c>.</item>
 /// <item><b>Canonical text row hash</b>: each value normalized to text (numerics without trailing zeros, floats with -0 as 0, <c>timestamptz</c> in UTC
@@ -122,12 +121,44 @@ internal static class CanonicalRowEncoding
         return text.ToString();
     }
 
-    /// <summary>The row hash (an <c>int8</c>; 32 bits of entropy with Binary, 64 with CanonicalText) over <paramref name="columns"/> (keys then values), as an <c>int8</c> expression.</summary>
-    public static string RowHash(DriftRowHash mode, IEnumerable<(DriftColumnType Type, string Expression)> columns) => mode switch
+    /// <summary>
+    /// The 64-bit row hash over <paramref name="columns"/> (keys then values), as an <c>int8</c> expression. With Binary the fields'
+    /// XOR appears twice (see <see cref="MixRowXor"/>); scans over many rows compute <see cref="RowXor"/> once in a subquery instead.
+    /// </summary>
+    public static string RowHash(DriftRowHash mode, IEnumerable<(DriftColumnType Type, string Expression)> columns) =>
+        MixRowXor(mode, $"({RowXor(mode, columns)})");
+
+    /// <summary>
+    /// The unmixed row value: with Binary the XOR of the field hashes, with CanonicalText the finished hash (already 64-bit and mixed).
+    /// Turn it into the row hash with <see cref="MixRowXor"/>.
+    /// </summary>
+    public static string RowXor(DriftRowHash mode, IEnumerable<(DriftColumnType Type, string Expression)> columns) => mode switch
     {
-        DriftRowHash.Binary => $"hashint8extended({string.Join(" # ", columns.Select((c, position) => FieldHash(c.Type, c.Expression, position)))}, {Seed})",
+        DriftRowHash.Binary => string.Join(" # ", columns.Select((c, position) => FieldHash(c.Type, c.Expression, position))),
         DriftRowHash.CanonicalText => $"hashtextextended({FrameSql(columns.Select(c => TextValue(c.Type, c.Expression)))}, {Seed})",
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Resolve Auto to Binary or CanonicalText first."),
+    };
+
+    /// <summary>
+    /// The row hash from a <see cref="RowXor"/> value (<paramref name="reference"/> is evaluated twice: pass a column). Binary mixes it
+    /// non-linearly, so block sums cannot cancel, and keeps all 64 bits: <c>hashint8extended</c> alone hashes only the XOR of the two
+    /// halves (32 bits), so the high half is XORed back in.
+    /// </summary>
+    public static string MixRowXor(DriftRowHash mode, string reference) => mode switch
+    {
+        DriftRowHash.Binary => $"(hashint8extended({reference}, {Seed}) # ({reference} >> 32))",
+        DriftRowHash.CanonicalText => reference,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Resolve Auto to Binary or CanonicalText first."),
+    };
+
+    /// <summary>
+    /// The hash that assigns a key to a chunk or block: only its spread matters, so Binary mixes the key fields once with
+    /// <c>hashint8extended</c> (32 bits of entropy are plenty to cut a table into blocks).
+    /// </summary>
+    public static string BucketHash(DriftRowHash mode, IEnumerable<(DriftColumnType Type, string Expression)> keys) => mode switch
+    {
+        DriftRowHash.Binary => $"hashint8extended({RowXor(mode, keys)}, {Seed})",
+        _ => RowXor(mode, keys),
     };
 
     /// <summary>

@@ -354,13 +354,16 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return (parameters, arrays, where);
     }
 
-    /// <summary>One side's rows with their key hash <c>rmk_kh</c>, computed once per row (<c>OFFSET 0</c> keeps it from being inlined twice).</summary>
+    /// <summary>
+    /// One side's rows with their key hash <c>rmk_kh</c> and their fields' XOR <c>rmk_rx</c>, computed once per row (<c>OFFSET 0</c>
+    /// keeps them from being inlined twice).
+    /// </summary>
     private string Hashed(Side side, KeyRangeSql range) =>
-        $"(SELECT r.*, {CanonicalRowEncoding.RowHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")))} AS rmk_kh FROM ({Relation(side, range)}) AS r OFFSET 0) AS x";
+        $"(SELECT r.*, {CanonicalRowEncoding.BucketHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")))} AS rmk_kh, " +
+        $"{CanonicalRowEncoding.RowXor(_hash!.Value, _table.All.Select(c => (c.Type, $"r.{c.Quoted}")))} AS rmk_rx FROM ({Relation(side, range)}) AS r OFFSET 0) AS x";
 
-    /// <summary>The row hash over the key hash and the value columns.</summary>
-    private string RowHashOf(string alias) =>
-        CanonicalRowEncoding.RowHash(_hash!.Value, _table.Values.Select(v => (v.Type, $"{alias}.{v.Quoted}")).Prepend((DriftColumnType.Base("int8"), $"{alias}.rmk_kh")));
+    /// <summary>The row hash of a row of <see cref="Hashed"/> (keys and values), from its field XOR.</summary>
+    private string RowHashOf(string alias) => CanonicalRowEncoding.MixRowXor(_hash!.Value, $"{alias}.rmk_rx");
 
     /// <summary>The block of a row at a level with <paramref name="modulus"/> blocks.</summary>
     private static string Block(long modulus) => $"abs(x.rmk_kh % {SameDatabaseDetector.Invariant(modulus)})";

@@ -242,7 +242,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     }
 
     /// <summary>The key hash of one side's rows (computed once per row), over key expressions already cast to the read-model types.</summary>
-    private static string KeyHash(DriftRowHash hash, IEnumerable<(DriftColumnType Type, string Expression)> keys) => CanonicalRowEncoding.RowHash(hash, keys);
+    private static string KeyHash(DriftRowHash hash, IEnumerable<(DriftColumnType Type, string Expression)> keys) => CanonicalRowEncoding.BucketHash(hash, keys);
 
     /// <summary>The chunk of a key hash.</summary>
     private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {Invariant(chunks)})";
@@ -300,7 +300,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return differing;
     }
 
-    /// <summary>One side's (chunk, row count, row-hash sum) in chunk order; the key hash is computed once per row.</summary>
+    /// <summary>One side's (chunk, row count, row-hash sum) in chunk order; the key hash and the row's field XOR are computed once per row.</summary>
     private NpgsqlCommand ChunkHashes(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, bool expectedSide)
     {
         var parameters = new SqlParameters();
@@ -311,10 +311,10 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             ? $"SELECT {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {where.Where(_order, _sourceKeys!)}"
             : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
         var keyHash = KeyHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
-        var rowHash = CanonicalRowEncoding.RowHash(hash, _table.Values.Select(v => (v.Type, $"x.{v.Quoted}")).Prepend((DriftColumnType.Base("int8"), "x.rmk_kh")));
+        var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"r.{c.Quoted}")));
         var command = new NpgsqlCommand($"""
-            SELECT {Chunk("x.rmk_kh", chunks)} AS b, count(*), sum({rowHash})::text
-            FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({relation}) AS r OFFSET 0) AS x
+            SELECT {Chunk("x.rmk_kh", chunks)} AS b, count(*), sum({CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")})::text
+            FROM (SELECT {keyHash} AS rmk_kh, {rowXor} AS rmk_rx FROM ({relation}) AS r OFFSET 0) AS x
             GROUP BY 1 ORDER BY 1
             """, connection);
         parameters.CopyTo(command.Parameters);

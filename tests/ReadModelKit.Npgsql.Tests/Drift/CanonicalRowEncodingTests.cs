@@ -58,10 +58,10 @@ public sealed class CanonicalRowEncodingTests
         var sql = CanonicalRowEncoding.RowHash(DriftRowHash.Binary, [(DriftColumnType.Base("int8"), "a"), (DriftColumnType.Base("date"), "b")]);
         var (s0, n0, s1) = (CanonicalRowEncoding.PositionConstant(0, 0), CanonicalRowEncoding.PositionConstant(0, 1), CanonicalRowEncoding.PositionConstant(1, 0));
         var n1 = CanonicalRowEncoding.PositionConstant(1, 1);
-        Assert.Equal(
-            $"hashint8extended(coalesce(hashint8extended(hashint8extended(a, {s0}) # ((a) >> 32), {s0}), {n0}) # " +
-            $"CASE WHEN (b) IS NULL THEN {n1} ELSE hashint8extended(hash_record_extended(ROW(b), {s1}), {s1}) END, {CanonicalRowEncoding.Seed})",
-            sql);
+        var xor = $"coalesce(hashint8extended(hashint8extended(a, {s0}) # ((a) >> 32), {s0}), {n0}) # " +
+            $"CASE WHEN (b) IS NULL THEN {n1} ELSE hashint8extended(hash_record_extended(ROW(b), {s1}), {s1}) END";
+        Assert.Equal(xor, CanonicalRowEncoding.RowXor(DriftRowHash.Binary, [(DriftColumnType.Base("int8"), "a"), (DriftColumnType.Base("date"), "b")]));
+        Assert.Equal($"(hashint8extended(({xor}), {CanonicalRowEncoding.Seed}) # (({xor}) >> 32))", sql);
         Assert.NotEqual(0, CanonicalRowEncoding.Seed);
         Assert.NotEqual(1, CanonicalRowEncoding.Seed);
         Assert.Throws<ArgumentOutOfRangeException>(() => CanonicalRowEncoding.RowHash(DriftRowHash.Auto, []));
