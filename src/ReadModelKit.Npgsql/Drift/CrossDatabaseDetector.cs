@@ -196,8 +196,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var filter = parents is null ? "true" : InBlocks(parameters, parents, parentModulus);
         using var command = new NpgsqlCommand($"""
             SELECT {Block(childModulus)}, count(*), sum({RowHashOf("x")})::text
-            FROM {Hashed(side, where)}
-            WHERE {filter}
+            FROM {Hashed(side, where, filter)}
             GROUP BY 1
             """, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
@@ -230,7 +229,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var (parameters, _, where) = Bound(range);
         var filter = InBlocks(parameters, blocks, modulus);
         using var command = new NpgsqlCommand(
-            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {RowHashOf("x")} FROM {Hashed(side, where)} WHERE {filter}",
+            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {RowHashOf("x")} FROM {Hashed(side, where, filter)}",
             side.Connection,
             side.Transaction);
         parameters.CopyTo(command.Parameters);
@@ -307,7 +306,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var (parameters, _, where) = Bound(range);
         var filter = InBlocks(parameters, blocks, modulus);
         using var command = new NpgsqlCommand(
-            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {_table.ValuesJson("x")} FROM {Hashed(side, where)} WHERE {filter}",
+            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {_table.ValuesJson("x")} FROM {Hashed(side, where, filter)}",
             side.Connection,
             side.Transaction);
         parameters.CopyTo(command.Parameters);
@@ -355,22 +354,24 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     }
 
     /// <summary>
-    /// One side's rows with their key hash <c>rmk_kh</c> and their fields' XOR <c>rmk_rx</c>, computed once per row (<c>OFFSET 0</c>
-    /// keeps them from being inlined twice).
+    /// One side's rows whose block passes <paramref name="blockFilter"/> (over <c>y.rmk_kh</c>), with their key hash <c>rmk_kh</c> and
+    /// their fields' XOR <c>rmk_rx</c>, each computed once per row (<c>OFFSET 0</c> keeps them from being inlined twice) and the XOR
+    /// only for rows the filter keeps.
     /// </summary>
-    private string Hashed(Side side, KeyRangeSql range) =>
-        $"(SELECT r.*, {CanonicalRowEncoding.BucketHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")))} AS rmk_kh, " +
-        $"{CanonicalRowEncoding.RowXor(_hash!.Value, _table.All.Select(c => (c.Type, $"r.{c.Quoted}")))} AS rmk_rx FROM ({Relation(side, range)}) AS r OFFSET 0) AS x";
+    private string Hashed(Side side, KeyRangeSql range, string blockFilter) =>
+        $"(SELECT y.*, {CanonicalRowEncoding.RowXor(_hash!.Value, _table.All.Select(c => (c.Type, $"y.{c.Quoted}")))} AS rmk_rx " +
+        $"FROM (SELECT r.*, {CanonicalRowEncoding.BucketHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")))} AS rmk_kh FROM ({Relation(side, range)}) AS r OFFSET 0) AS y " +
+        $"WHERE {blockFilter} OFFSET 0) AS x";
 
     /// <summary>The row hash of a row of <see cref="Hashed"/> (keys and values), from its field XOR.</summary>
     private string RowHashOf(string alias) => CanonicalRowEncoding.MixRowXor(_hash!.Value, $"{alias}.rmk_rx");
 
     /// <summary>The block of a row at a level with <paramref name="modulus"/> blocks.</summary>
-    private static string Block(long modulus) => $"abs(x.rmk_kh % {SameDatabaseDetector.Invariant(modulus)})";
+    private static string Block(long modulus, string alias = "x") => $"abs({alias}.rmk_kh % {SameDatabaseDetector.Invariant(modulus)})";
 
-    /// <summary>The condition that a row's block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
+    /// <summary>The condition (inside <see cref="Hashed"/>) that a row's block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
     private static string InBlocks(SqlParameters parameters, IReadOnlyList<long> blocks, long modulus) =>
-        $"{Block(modulus)} IN (SELECT unnest({parameters.AddValue(blocks.ToArray())}::int8[]))";
+        $"{Block(modulus, "y")} IN (SELECT unnest({parameters.AddValue(blocks.ToArray())}::int8[]))";
 
     /// <summary>Groups blocks into batches of at most about <paramref name="rows"/> rows.</summary>
     private static IEnumerable<List<BlockState>> Batches(IEnumerable<BlockState> blocks, long rows)
