@@ -358,10 +358,14 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     /// their fields' XOR <c>rmk_rx</c>, each computed once per row (<c>OFFSET 0</c> keeps them from being inlined twice) and the XOR
     /// only for rows the filter keeps.
     /// </summary>
-    private string Hashed(Side side, KeyRangeSql range, string blockFilter) =>
-        $"(SELECT y.*, {CanonicalRowEncoding.RowXor(_hash!.Value, _table.All.Select(c => (c.Type, $"y.{c.Quoted}")))} AS rmk_rx " +
-        $"FROM (SELECT r.*, {CanonicalRowEncoding.BucketHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")))} AS rmk_kh FROM ({Relation(side, range)}) AS r OFFSET 0) AS y " +
-        $"WHERE {blockFilter} OFFSET 0) AS x";
+    private string Hashed(Side side, KeyRangeSql range, string blockFilter)
+    {
+        var keyHash = CanonicalRowEncoding.BucketHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
+        var rowXor = (string alias) => CanonicalRowEncoding.RowXor(_hash!.Value, _table.All.Select(c => (c.Type, $"{alias}.{c.Quoted}")));
+        return blockFilter == "true"
+            ? $"(SELECT r.*, {keyHash} AS rmk_kh, {rowXor("r")} AS rmk_rx FROM ({Relation(side, range)}) AS r OFFSET 0) AS x"
+            : $"(SELECT y.*, {rowXor("y")} AS rmk_rx FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({Relation(side, range)}) AS r OFFSET 0) AS y WHERE {blockFilter} OFFSET 0) AS x";
+    }
 
     /// <summary>The row hash of a row of <see cref="Hashed"/> (keys and values), from its field XOR.</summary>
     private string RowHashOf(string alias) => CanonicalRowEncoding.MixRowXor(_hash!.Value, $"{alias}.rmk_rx");
