@@ -33,7 +33,7 @@ internal static class CanonicalRowEncoding
     // The binary row hash is mixed once more (hashint8extended) because the field hashes are combined linearly (XOR): summed over a
     // block, two rows that swapped a value in one column would otherwise cancel out exactly. (Found by the oracle property.)
     // Field hashes are typed calls (hashtextextended, hash_numeric_extended, …) rather than one hash_record_extended(ROW(…)):
-    // building and taking apart a record per row made hashing about twice as expensive as the scan itself.
+    // alone, building and taking apart a record per row costs about three times as much (0.34 s against 0.12 s per 1M rows).
 
     /// <summary>The NULL marker of the canonical text framing.</summary>
     public const char NullMarker = '~';
