@@ -170,16 +170,17 @@ internal static class CanonicalRowEncoding
     /// </summary>
     public static string FieldHash(DriftColumnType type, string expression, int position)
     {
-        var seed = Invariant(PositionConstant(position, 0));
+        var seedValue = PositionConstant(position, 0);
+        var seed = Invariant(seedValue);
         var nullMarker = Invariant(PositionConstant(position, 1));
-        var hash = TypedHash(type, expression, seed);
+        var hash = TypedHash(type, expression, seed, Invariant(~seedValue));
         return hash is { } typed
             ? $"coalesce({typed}, {nullMarker})"
             : $"CASE WHEN ({expression}) IS NULL THEN {nullMarker} ELSE {Mix($"hash_record_extended(ROW({BinaryValue(type, expression)}), {seed})", seed)} END";
     }
 
     /// <summary>The typed hash of a value (NULL for NULL), or null when the type has no typed call here.</summary>
-    private static string? TypedHash(DriftColumnType type, string v, string seed)
+    private static string? TypedHash(DriftColumnType type, string v, string seed, string negativeSeed)
     {
         // Arrays and ranges hash their elements with the element type's own hash, which for these types folds or ignores the sign:
         // {1} = {4294967296}, {NaN} = {Infinity}. Their text (under the check's fixed session settings) keeps every value apart.
@@ -209,7 +210,7 @@ internal static class CanonicalRowEncoding
 
             // The numeric hash XORs the weight in linearly (1 # 10000 cancels in two columns) and gives NaN and ±Infinity the seed itself.
             // It also ignores the sign (5 and -5 hash alike): negative values get a seed of their own.
-            "numeric" => Mix($"CASE WHEN ({v}) < 'Infinity' AND ({v}) > '-Infinity' THEN hash_numeric_extended({v}, CASE WHEN ({v}) < 0 THEN {NegativeSeed(seed)} ELSE {seed} END) ELSE hashtextextended(({v})::text, {seed}) END", seed),
+            "numeric" => Mix($"CASE WHEN ({v}) < 'Infinity' AND ({v}) > '-Infinity' THEN hash_numeric_extended({v}, CASE WHEN ({v}) < 0 THEN {negativeSeed} ELSE {seed} END) ELSE hashtextextended(({v})::text, {seed}) END", seed),
             "timestamp" => $"timestamp_hash_extended({v}, {seed})",
             "timestamptz" => $"timestamp_hash_extended(({v}) AT TIME ZONE 'UTC', {seed})",
             "interval" => $"interval_hash_extended({v}, {seed})",
@@ -222,8 +223,6 @@ internal static class CanonicalRowEncoding
     }
 
     private static string Mix(string hash, string seed) => $"hashint8extended({hash}, {seed})";
-
-    private static string NegativeSeed(string seed) => Invariant(~long.Parse(seed, System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
     /// A well-mixed 64-bit constant per column position (<paramref name="stream"/> 0: the seed, 1: the NULL marker), so a field's hash

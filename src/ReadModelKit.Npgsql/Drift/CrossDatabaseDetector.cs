@@ -193,7 +193,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     private async Task<Dictionary<long, (long Count, string Sum)>> HashSideAsync(Side side, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, DriftSink sink, CancellationToken cancellationToken)
     {
         var (parameters, _, where) = Bound(range);
-        var filter = parents is null ? "true" : InBlocks(parameters, parents, parentModulus);
+        var filter = parents is null ? null : InBlocks(parameters, parents, parentModulus);
         using var command = new NpgsqlCommand($"""
             SELECT {Block(childModulus)}, count(*), sum({RowHashOf("x")})::text
             FROM {Hashed(side, where, filter)}
@@ -226,13 +226,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
 
     private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
     {
-        var (parameters, _, where) = Bound(range);
-        var filter = InBlocks(parameters, blocks, modulus);
-        using var command = new NpgsqlCommand(
-            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {RowHashOf("x")} FROM {Hashed(side, where, filter)}",
-            side.Connection,
-            side.Transaction);
-        parameters.CopyTo(command.Parameters);
+        using var command = BlockRowsCommand(side, range, blocks, modulus, RowHashOf("x"));
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<(RowKey, long)>();
         long bytes = 0;
@@ -303,13 +297,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     /// <summary>Blocks only one side has rows in: every row there is missing (source side) or extra (read-model side).</summary>
     private async Task StreamOneSidedAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
     {
-        var (parameters, _, where) = Bound(range);
-        var filter = InBlocks(parameters, blocks, modulus);
-        using var command = new NpgsqlCommand(
-            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {_table.ValuesJson("x")} FROM {Hashed(side, where, filter)}",
-            side.Connection,
-            side.Transaction);
-        parameters.CopyTo(command.Parameters);
+        using var command = BlockRowsCommand(side, range, blocks, modulus, _table.ValuesJson("x"));
         var kind = side.Expected ? DriftKind.Missing : DriftKind.Extra;
         var differences = new List<DriftDifference>();
         long bytes = 0;
@@ -353,16 +341,28 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return (parameters, arrays, where);
     }
 
+    /// <summary>One side's key columns and <paramref name="columns"/> for the rows of <paramref name="blocks"/> (alias <c>x</c>).</summary>
+    private NpgsqlCommand BlockRowsCommand(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, string columns)
+    {
+        var (parameters, _, where) = Bound(range);
+        var command = new NpgsqlCommand(
+            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Hashed(side, where, InBlocks(parameters, blocks, modulus))}",
+            side.Connection,
+            side.Transaction);
+        parameters.CopyTo(command.Parameters);
+        return command;
+    }
+
     /// <summary>
-    /// One side's rows whose block passes <paramref name="blockFilter"/> (over <c>y.rmk_kh</c>), with their key hash <c>rmk_kh</c> and
-    /// their fields' XOR <c>rmk_rx</c>, each computed once per row (<c>OFFSET 0</c> keeps them from being inlined twice) and the XOR
-    /// only for rows the filter keeps.
+    /// One side's rows whose block passes <paramref name="blockFilter"/> (over <c>y.rmk_kh</c>; null for every row), with their key hash
+    /// <c>rmk_kh</c> and their fields' XOR <c>rmk_rx</c>, each computed once per row (<c>OFFSET 0</c> keeps them from being inlined
+    /// twice) and the XOR only for rows the filter keeps.
     /// </summary>
-    private string Hashed(Side side, KeyRangeSql range, string blockFilter)
+    private string Hashed(Side side, KeyRangeSql range, string? blockFilter)
     {
         var keyHash = CanonicalRowEncoding.BucketHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
         var rowXor = (string alias) => CanonicalRowEncoding.RowXor(_hash!.Value, _table.All.Select(c => (c.Type, $"{alias}.{c.Quoted}")));
-        return blockFilter == "true"
+        return blockFilter is null
             ? $"(SELECT r.*, {keyHash} AS rmk_kh, {rowXor("r")} AS rmk_rx FROM ({Relation(side, range)}) AS r OFFSET 0) AS x"
             : $"(SELECT y.*, {rowXor("y")} AS rmk_rx FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({Relation(side, range)}) AS r OFFSET 0) AS y WHERE {blockFilter} OFFSET 0) AS x";
     }

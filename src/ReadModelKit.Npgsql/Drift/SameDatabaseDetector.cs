@@ -241,9 +241,6 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return new DriftPass(sourcePosition, projectionPosition, LagAware: true);
     }
 
-    /// <summary>The key hash of one side's rows (computed once per row), over key expressions already cast to the read-model types.</summary>
-    private static string KeyHash(DriftRowHash hash, IEnumerable<(DriftColumnType Type, string Expression)> keys) => CanonicalRowEncoding.BucketHash(hash, keys);
-
     /// <summary>The chunk of a key hash.</summary>
     private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {Invariant(chunks)})";
 
@@ -310,7 +307,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var relation = expectedSide
             ? $"SELECT {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {where.Where(_order, _sourceKeys!)}"
             : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
-        var keyHash = KeyHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
+        var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
         var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"r.{c.Quoted}")));
         var command = new NpgsqlCommand($"""
             SELECT {Chunk("x.rmk_kh", chunks)} AS b, count(*), sum({CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")})::text
@@ -329,7 +326,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var ids = parameters.AddValue(differing.ToArray());
-        var inChunks = (IEnumerable<(DriftColumnType, string)> keys) => $"{Chunk(KeyHash(hash, keys), chunks)} IN (SELECT unnest({ids}::int8[]))";
+        var inChunks = (IEnumerable<(DriftColumnType, string)> keys) => $"{Chunk(CanonicalRowEncoding.BucketHash(hash, keys), chunks)} IN (SELECT unnest({ids}::int8[]))";
         var sql = CompareSql(
             $"{where.Where(_order, _sourceKeys!)} AND {inChunks(_table.Keys.Select(k => (k.Type, DriftTable.Cast(k, "q"))))}",
             $"{where.Where(_order, _actualKeys)} AND {inChunks(_table.Keys.Select(k => (k.Type, $"t.{k.Quoted}")))}");
