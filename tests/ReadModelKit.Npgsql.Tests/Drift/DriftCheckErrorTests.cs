@@ -39,6 +39,26 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
     }
 
     [Fact]
+    public async Task A_recompute_query_without_the_version_it_promises_is_named()
+    {
+        await fx.ExecuteAsync("CREATE TABLE nover_rm (id int8 PRIMARY KEY, title text, version bigint NOT NULL, projected_at timestamptz, deleted_at timestamptz)");
+        var store = await fx.StoreAsync(("nover", new ReadModelTableMapping
+        {
+            Table = "nover_rm",
+            KeyColumns = ["id"],
+            ValueColumns = ["title"],
+            RecomputeSql = "SELECT 1::int8 AS id, 'x' AS title",
+            RecomputeReturnsVersion = true,
+        }));
+
+        var error = await Assert.ThrowsAsync<DriftCheckException>(() => store.Drift.CheckAsync("nover"));
+
+        Assert.Equal(
+            "The RecomputeSql of projection 'nover' returns no column named version: it must return every key and value column (and the version column when RecomputeReturnsVersion is set) under the read-model column names (alias them with AS). It returns: id, title.",
+            error.Message);
+    }
+
+    [Fact]
     public async Task Invalid_check_options_are_listed_in_one_message()
     {
         await fx.ExecuteAsync("CREATE TABLE opts_rm (id int8 PRIMARY KEY, title text, version bigint NOT NULL, projected_at timestamptz, deleted_at timestamptz)");
