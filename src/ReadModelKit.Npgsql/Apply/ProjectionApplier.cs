@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using ReadModelKit.Checkpoints;
 using ReadModelKit.Contracts;
 using ReadModelKit.Diagnostics;
 using ReadModelKit.Events;
@@ -27,26 +28,29 @@ public sealed class ProjectionApplier
     private readonly ApplierOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly SqlIdentifier _schema;
-    private readonly HashSet<int> _knownPartitions = [0];
+    private readonly NpgsqlCheckpointStore _checkpoints;
+    private readonly HashSet<int> _knownPartitions = [];
 
     internal ProjectionApplier(
         NpgsqlDataSource dataSource,
         IProjection projection,
         ReadModelTable table,
         SqlIdentifier schema,
+        NpgsqlCheckpointStore checkpoints,
         ApplierOptions options,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        string track = CheckpointSet.LiveTrack)
     {
         _dataSource = dataSource;
         _projection = projection;
         Table = table;
-        _schema = schema;
+        _checkpoints = checkpoints;
         _options = options;
         _time = time;
         _logger = logger;
-        _statements = new ApplyStatements(table, projection.Contract.Idempotency, schema);
+        Checkpoints = new CheckpointSet(projection.Contract.Name, track);
+        _statements = new ApplyStatements(table, projection.Contract.Idempotency, schema, checkpoints);
     }
 
     /// <summary>The projection's contract.</summary>
@@ -54,6 +58,9 @@ public sealed class ProjectionApplier
 
     /// <summary>The checked table the projection writes.</summary>
     public ReadModelTable Table { get; }
+
+    /// <summary>The checkpoint set this applier advances.</summary>
+    public CheckpointSet Checkpoints { get; }
 
     /// <summary>Applies a batch from a source without positions (a broker, an application) to partition 0.</summary>
     /// <param name="batch">The events, in any order, duplicates allowed.</param>
@@ -122,12 +129,15 @@ public sealed class ProjectionApplier
         }
     }
 
-    /// <summary>Applies dead-lettered events again inside the caller's transaction (no position filter, no compare-and-set).</summary>
-    internal async Task<ApplyResult> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies dead-lettered events of <paramref name="partition"/> again inside the caller's transaction: no position filter, and no
+    /// checkpoint moves (the result's checkpoint is the partition's, as it is).
+    /// </summary>
+    internal async Task<ApplyResult> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventEnvelope> events, int partition, CancellationToken cancellationToken)
     {
         var plan = BatchPlan.Create(_projection, Table, events, _options.MaxHandlerAttempts);
         ThrowIfHalting(plan);
-        return await ApplyPlanAsync(connection, transaction, plan, events, null, 0, replay: true, cancellationToken).ConfigureAwait(false);
+        return await ApplyPlanAsync(connection, transaction, plan, events, null, partition, replay: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records <paramref name="result"/> in metrics once its transaction committed.</summary>
@@ -199,6 +209,7 @@ public sealed class ProjectionApplier
                 p.Add(parameter);
             }
 
+            p.Add(new NpgsqlParameter<string> { TypedValue = Checkpoints.Track });
             await PrepareAsync(main, cancellationToken).ConfigureAwait(false);
             using var reader = await main.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -288,7 +299,7 @@ public sealed class ProjectionApplier
             }
         }
 
-        await CheckpointRows.EnsureAsync(_dataSource, _schema, Contract.Name, partition, cancellationToken).ConfigureAwait(false);
+        await _checkpoints.EnsurePartitionAsync(Checkpoints, partition, cancellationToken).ConfigureAwait(false);
         lock (_knownPartitions)
         {
             _knownPartitions.Add(partition);

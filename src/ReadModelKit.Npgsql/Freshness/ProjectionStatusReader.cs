@@ -33,7 +33,7 @@ internal sealed class ProjectionStatusReader
                 SELECT coalesce(max(partition_count), 1) AS n FROM {s}.lease WHERE projection_name = $1
             ), cp AS (
                 SELECT c.* FROM {s}.checkpoint c, n
-                WHERE c.projection_name = $1 AND (c.partition_id < n.n OR NOT $3)
+                WHERE c.projection_name = $1 AND c.track = '' AND (c.partition_id < n.n OR NOT $3)
             )
             """;
         _partitions = $"""

@@ -1,12 +1,14 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ReadModelKit.Checkpoints;
 using ReadModelKit.Contracts;
 using ReadModelKit.Diagnostics;
 using ReadModelKit.Events;
 using ReadModelKit.Exceptions;
 using ReadModelKit.Lifecycle;
 using ReadModelKit.Npgsql.Apply;
+using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Npgsql.Diagnostics;
 using ReadModelKit.Npgsql.Leases;
 using ReadModelKit.Npgsql.Outbox;
@@ -27,7 +29,7 @@ public sealed class ProjectionRunner
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly PartitionLeases _leases;
-    private readonly PartitionCheckpoints _checkpoints;
+    private readonly NpgsqlCheckpointStore _checkpoints;
     private readonly OutboxReader _reader;
     private readonly WakeSignal _wake = new();
     private readonly Dictionary<int, PartitionWork> _owned = [];
@@ -71,7 +73,7 @@ public sealed class ProjectionRunner
         _logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("ReadModelKit.Npgsql.Runner");
         NodeId = _options.NodeId ?? $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
         _leases = new PartitionLeases(store.DataSource, store.SchemaIdentifier, projectionName, _options.PartitionCount, NodeId, _options.LeaseDuration);
-        _checkpoints = new PartitionCheckpoints(store.DataSource, store.SchemaIdentifier, projectionName, _leases);
+        _checkpoints = store.Checkpoints;
         _reader = new OutboxReader(store.DataSource, store.SchemaIdentifier);
         _tag = ReadModelKitDiagnostics.Tag(projectionName);
     }
@@ -129,6 +131,7 @@ public sealed class ProjectionRunner
         try
         {
             await _leases.EnsureAsync(cancellationToken).ConfigureAwait(false);
+            await _checkpoints.EnsureAsync(_applier.Checkpoints, _options.PartitionCount, cancellationToken).ConfigureAwait(false);
             NpgsqlLog.RunnerStarted(_logger, ProjectionName, NodeId, _options.PartitionCount, _applier.Contract.Source.Name);
             using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
@@ -235,10 +238,10 @@ public sealed class ProjectionRunner
             return false;
         }
 
-        var checkpoint = work.Checkpoint ??= await _checkpoints.LoadAsync(work.Partition, cancellationToken).ConfigureAwait(false);
+        var checkpoint = work.Checkpoint ??= (await _checkpoints.LoadAsync(_applier.Checkpoints, work.Partition, cancellationToken).ConfigureAwait(false))?.Position ?? StreamPosition.Start;
         if (!work.StateSaved)
         {
-            await _checkpoints.SaveStateAsync(work.Lease, work.State.Current, null, cancellationToken).ConfigureAwait(false);
+            await SaveStateAsync(work, work.State.Current, null, cancellationToken).ConfigureAwait(false);
             work.StateSaved = true;
         }
 
@@ -268,8 +271,11 @@ public sealed class ProjectionRunner
         }
         else if (batch.Horizon - 1 > checkpoint.Value && (work.LastIdleAdvance is not { } last || now - last >= _options.IdleCheckpointInterval))
         {
+            // Every transaction below the horizon has finished and none had events of the partition beyond the checkpoint.
             var to = new StreamPosition(batch.Horizon - 1);
-            work.Checkpoint = await _checkpoints.AdvanceAsync(work.Lease, checkpoint, to, now, cancellationToken).ConfigureAwait(false) ? to : null;
+            var write = await _checkpoints.AdvanceAsync(_applier.Checkpoints, work.Partition, checkpoint, to, Fence(work), cancellationToken).ConfigureAwait(false);
+            ThrowIfFenced(work, write);
+            work.Checkpoint = write == CheckpointWrite.Written ? to : null;
             work.LastIdleAdvance = now;
         }
 
@@ -284,7 +290,7 @@ public sealed class ProjectionRunner
 
         if (changed || work.SavedError is not null)
         {
-            await _checkpoints.SaveStateAsync(work.Lease, work.State.Current, null, cancellationToken).ConfigureAwait(false);
+            await SaveStateAsync(work, work.State.Current, null, cancellationToken).ConfigureAwait(false);
             work.SavedError = null;
         }
 
@@ -325,7 +331,7 @@ public sealed class ProjectionRunner
         NpgsqlLog.PartitionFaulted(_logger, ProjectionName, work.Partition, halted);
         try
         {
-            await _checkpoints.SaveStateAsync(work.Lease, ProjectionState.Faulted, halted.Message, cancellationToken).ConfigureAwait(false);
+            await SaveStateAsync(work, ProjectionState.Faulted, halted.Message, cancellationToken).ConfigureAwait(false);
             work.SavedError = halted.Message;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -344,12 +350,26 @@ public sealed class ProjectionRunner
         try
         {
             // Best effort: the database may be what failed.
-            await _checkpoints.SaveStateAsync(work.Lease, work.State.Current, message, cancellationToken).ConfigureAwait(false);
+            await SaveStateAsync(work, work.State.Current, message, cancellationToken).ConfigureAwait(false);
             work.SavedError = message;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             work.SavedError ??= message;
+        }
+    }
+
+    /// <summary>Records the partition's state and error while this node still holds its lease (a lost lease writes nothing).</summary>
+    private Task<CheckpointWrite> SaveStateAsync(PartitionWork work, ProjectionState state, string? error, CancellationToken cancellationToken) =>
+        _checkpoints.RecordStateAsync(_applier.Checkpoints, work.Partition, state, error, Fence(work), cancellationToken);
+
+    private CheckpointFence Fence(PartitionWork work) => new(NodeId, work.Lease.Token);
+
+    private void ThrowIfFenced(PartitionWork work, CheckpointWrite write)
+    {
+        if (write == CheckpointWrite.Fenced)
+        {
+            throw new LeaseLostException(ProjectionName, work.Partition, NodeId, work.Lease.Token);
         }
     }
 

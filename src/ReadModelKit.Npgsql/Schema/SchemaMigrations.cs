@@ -107,6 +107,12 @@ internal static class SchemaMigrations
             CREATE UNIQUE INDEX IF NOT EXISTS drift_incident_open_key
                 ON {schema}.drift_incident (projection_name, row_key) WHERE repaired_at IS NULL;
             """),
+        (4, "checkpoint tracks", """
+            -- A projection keeps one checkpoint set per track: '' is the live one; a rebuild advances its own beside it.
+            ALTER TABLE {schema}.checkpoint ADD COLUMN IF NOT EXISTS track text NOT NULL DEFAULT '';
+            ALTER TABLE {schema}.checkpoint DROP CONSTRAINT IF EXISTS checkpoint_pkey;
+            ALTER TABLE {schema}.checkpoint ADD PRIMARY KEY (projection_name, track, partition_id);
+            """),
     ];
 
     /// <summary>The schema version this release creates.</summary>
