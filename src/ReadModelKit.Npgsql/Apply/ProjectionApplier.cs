@@ -8,7 +8,9 @@ using ReadModelKit.Diagnostics;
 using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Diagnostics;
 using ReadModelKit.Npgsql.Checkpoints;
+using ReadModelKit.Exceptions;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Resilience;
 using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Projections;
 
@@ -119,10 +121,9 @@ public sealed class ProjectionApplier
                 Record(result);
                 return result;
             }
-            catch (Exception ex) when (retry < _options.MaxTransientRetries && IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (CountFailure(batch, ex, cancellationToken) && retry < _options.MaxTransientRetries && TransientErrors.IsTransient(ex))
             {
-                ReadModelKitDiagnostics.EventsFailed.Add(batch.Count, ReadModelKitDiagnostics.Tag(Contract.Name));
-                var delay = _options.TransientRetryDelay * Math.Pow(2, retry);
+                var delay = Backoff.Delay(_options.TransientRetryDelay, _options.MaxTransientRetryDelay, retry);
                 NpgsqlLog.TransientRetry(_logger, Contract.Name, retry + 1, delay.TotalMilliseconds, ex);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             }
@@ -306,8 +307,18 @@ public sealed class ProjectionApplier
         }
     }
 
-    private static bool IsTransient(Exception exception) =>
-        exception is NpgsqlException { IsTransient: true }
-        || exception is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.AdminShutdown }
-        || exception is NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException or EndOfStreamException };
+    /// <summary>
+    /// Counts the events of a batch attempt that failed in the database (every failed attempt, retried or not) in
+    /// <c>projection_events_failed_total</c>; a lost lease, a moved checkpoint, a halt or a cancellation is not a failed application.
+    /// Always false, so it can sit in an exception filter.
+    /// </summary>
+    private bool CountFailure(IReadOnlyList<EventEnvelope> batch, Exception exception, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.IsCancellationRequested && exception is not (ReadModelKitException or OperationCanceledException))
+        {
+            ReadModelKitDiagnostics.EventsFailed.Add(batch.Count, ReadModelKitDiagnostics.Tag(Contract.Name));
+        }
+
+        return true;
+    }
 }

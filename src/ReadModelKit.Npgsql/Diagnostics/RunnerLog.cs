@@ -41,4 +41,10 @@ internal static partial class NpgsqlLog
 
     [LoggerMessage(EventId = 2111, Level = LogLevel.Warning, Message = "Projection {ProjectionName}: a BatchApplied handler threw")]
     public static partial void BatchAppliedHandlerFailed(ILogger logger, string projectionName, Exception exception);
+
+    [LoggerMessage(EventId = 2112, Level = LogLevel.Warning, Message = "Projection {ProjectionName}: runner node {NodeId} cannot reach the database at start-up (attempt {Attempt}), retrying in {DelayMilliseconds} ms")]
+    public static partial void StartUpRetry(ILogger logger, string projectionName, string nodeId, int attempt, double delayMilliseconds, Exception exception);
+
+    [LoggerMessage(EventId = 2113, Level = LogLevel.Information, Message = "Projection {ProjectionName}: node {NodeId} handed partition {Partition} over to rebalance; its batch in flight was rolled back and the new holder applies it")]
+    public static partial void HandedOverMidBatch(ILogger logger, string projectionName, string nodeId, int partition);
 }

@@ -17,6 +17,9 @@ internal sealed class PartitionWork
 
     public int Partition => Lease.Partition;
 
+    /// <summary>Whether the heartbeat released the partition to rebalance (a later fenced batch is then expected, not a loss).</summary>
+    public bool Released { get; set; }
+
     /// <summary>The checkpoint as last read or written; null when it must be read again.</summary>
     public StreamPosition? Checkpoint { get; set; }
 

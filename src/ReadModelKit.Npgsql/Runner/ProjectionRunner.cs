@@ -12,6 +12,7 @@ using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Npgsql.Diagnostics;
 using ReadModelKit.Npgsql.Leases;
 using ReadModelKit.Npgsql.Outbox;
+using ReadModelKit.Npgsql.Resilience;
 
 namespace ReadModelKit.Npgsql.Runner;
 
@@ -29,6 +30,7 @@ public sealed class ProjectionRunner
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly PartitionLeases _leases;
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private readonly NpgsqlCheckpointStore _checkpoints;
     private readonly OutboxReader _reader;
     private readonly WakeSignal _wake = new();
@@ -71,7 +73,8 @@ public sealed class ProjectionRunner
 
         _time = time ?? store.Time;
         _logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("ReadModelKit.Npgsql.Runner");
-        NodeId = _options.NodeId ?? $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
+        // Unique per instance even when two replicas share a configured id: a shared id would share leases and tokens.
+        NodeId = $"{_options.NodeId ?? Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
         _leases = new PartitionLeases(store.DataSource, store.SchemaIdentifier, projectionName, _options.PartitionCount, NodeId, _options.LeaseDuration);
         _checkpoints = store.Checkpoints;
         _reader = new OutboxReader(store.DataSource, store.SchemaIdentifier);
@@ -84,7 +87,7 @@ public sealed class ProjectionRunner
     /// <summary>The projection this runner applies.</summary>
     public string ProjectionName => _applier.Contract.Name;
 
-    /// <summary>This node's id in the lease table.</summary>
+    /// <summary>This runner instance's id in the lease table: the configured <see cref="ProjectionRunnerOptions.NodeId"/> (default the machine name) and a random suffix.</summary>
     public string NodeId { get; }
 
     /// <summary>What this runner has done since it started.</summary>
@@ -130,8 +133,7 @@ public sealed class ProjectionRunner
 
         try
         {
-            await _leases.EnsureAsync(cancellationToken).ConfigureAwait(false);
-            await _checkpoints.EnsureAsync(_applier.Checkpoints, _options.PartitionCount, cancellationToken).ConfigureAwait(false);
+            await StartUpAsync(cancellationToken).ConfigureAwait(false);
             NpgsqlLog.RunnerStarted(_logger, ProjectionName, NodeId, _options.PartitionCount, _applier.Contract.Source.Name);
             using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
@@ -165,6 +167,28 @@ public sealed class ProjectionRunner
         }
     }
 
+    /// <summary>Creates the partitions' lease and checkpoint rows, retrying transient errors (the database may not be reachable yet) until cancelled.</summary>
+    private async Task StartUpAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await _leases.EnsureAsync(cancellationToken).ConfigureAwait(false);
+                await _checkpoints.EnsureAsync(_applier.Checkpoints, _options.PartitionCount, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (TransientErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _errors);
+                Volatile.Write(ref _lastError, $"{ex.GetType().Name}: {ex.Message}");
+                var delay = Backoff.Delay(FirstRetryDelay, _options.MaxRetryDelay, attempt);
+                NpgsqlLog.StartUpRetry(_logger, ProjectionName, NodeId, attempt + 1, delay.TotalMilliseconds, ex);
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task LoopAsync(CancellationToken cancellationToken)
     {
         var idle = _options.MinIdleDelay;
@@ -186,9 +210,17 @@ public sealed class ProjectionRunner
                 }
                 catch (LeaseLostException ex)
                 {
-                    Interlocked.Increment(ref _leasesLost);
                     Drop(work);
-                    NpgsqlLog.LeaseLost(_logger, ProjectionName, NodeId, work.Partition, ex);
+                    if (work.Released)
+                    {
+                        // The heartbeat handed this partition to another node while this loop was on it: rebalancing, not a loss.
+                        NpgsqlLog.HandedOverMidBatch(_logger, ProjectionName, NodeId, work.Partition);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref _leasesLost);
+                        NpgsqlLog.LeaseLost(_logger, ProjectionName, NodeId, work.Partition, ex);
+                    }
                 }
                 catch (CheckpointConflictException ex)
                 {
@@ -309,7 +341,7 @@ public sealed class ProjectionRunner
                 (connection, transaction, token) => _leases.FenceAsync(connection, transaction, work.Lease, token),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (LeaseLostException)
+        catch (LeaseLostException) when (!work.Released)
         {
             Interlocked.Increment(ref _fenced);
             throw;
@@ -345,7 +377,6 @@ public sealed class ProjectionRunner
         Interlocked.Increment(ref _errors);
         var message = $"{error.GetType().Name}: {error.Message}";
         Volatile.Write(ref _lastError, message);
-        ReadModelKitDiagnostics.EventsFailed.Add(1, _tag);
         NpgsqlLog.RunnerError(_logger, ProjectionName, work.Partition, retryIn.TotalMilliseconds, error);
         try
         {
@@ -421,6 +452,7 @@ public sealed class ProjectionRunner
 
             foreach (var partition in _owned.Keys.Where(p => beat.Owned.All(l => l.Partition != p)).ToList())
             {
+                _owned[partition].Released = beat.Released.Contains(partition);
                 _owned.Remove(partition);
             }
         }
