@@ -32,6 +32,7 @@ public sealed class NpgsqlReadModelStore
     private readonly ILogger _logger;
     private Dictionary<string, ProjectionApplier>? _appliers;
     private Drift.DriftReconciler? _drift;
+    private Control.ProjectionControl? _control;
 
     /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>.</summary>
     /// <param name="dataSource">The database.</param>
@@ -77,6 +78,9 @@ public sealed class NpgsqlReadModelStore
 
     /// <summary>Health verdicts that notice stalls, not just a live loop.</summary>
     public ProjectionHealthCheck Health { get; }
+
+    /// <summary>Pause, resume and restart of projections and partitions, obeyed by every runner node.</summary>
+    public Control.ProjectionControl Control => _control ??= new Control.ProjectionControl(this);
 
     /// <summary>The schema holding the library's tables.</summary>
     public string Schema => _schema.Name;

@@ -37,6 +37,7 @@ public sealed class ProjectionRunner
     private readonly Dictionary<int, PartitionWork> _owned = [];
     private readonly object _gate = new();
     private readonly KeyValuePair<string, object?> _tag;
+    private DateTimeOffset _controlReadAt = DateTimeOffset.MinValue;
     private long _batches;
     private long _events;
     private long _leasesLost;
@@ -198,6 +199,24 @@ public sealed class ProjectionRunner
             var progressed = false;
             var failed = false;
             var works = Snapshot();
+            try
+            {
+                await ObeyControlAsync(works, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Without the operators' instructions no partition may apply (it might be paused): wait and read them again.
+                Interlocked.Increment(ref _errors);
+                Volatile.Write(ref _lastError, $"{ex.GetType().Name}: {ex.Message}");
+                NpgsqlLog.ControlReadFailed(_logger, ProjectionName, idle.TotalMilliseconds, ex);
+                works = [];
+                failed = true;
+            }
+
             foreach (var work in works)
             {
                 try
@@ -265,7 +284,7 @@ public sealed class ProjectionRunner
     /// <returns>Whether events were applied.</returns>
     private async Task<bool> ProcessAsync(PartitionWork work, CancellationToken cancellationToken)
     {
-        if (work.Halted)
+        if (work.Halted || work.Paused)
         {
             return false;
         }
@@ -388,6 +407,61 @@ public sealed class ProjectionRunner
         {
             work.SavedError ??= message;
         }
+    }
+
+    /// <summary>
+    /// Reads the operators' instructions (<see cref="Control.ProjectionControl"/>) when they are due, or at once for a partition claimed
+    /// since the last read, and pauses, resumes or restarts the partitions this node holds accordingly.
+    /// </summary>
+    private async Task ObeyControlAsync(List<PartitionWork> works, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (works.Count == 0 || (works.All(w => w.RestartGeneration is not null) && now - _controlReadAt < _options.ControlPollInterval))
+        {
+            return;
+        }
+
+        var controls = await _store.Control.ReadAsync(ProjectionName, cancellationToken).ConfigureAwait(false);
+        _controlReadAt = now;
+        foreach (var work in works)
+        {
+            var control = controls.GetValueOrDefault(work.Partition);
+            if (control.Paused && !work.Paused)
+            {
+                work.Paused = true;
+                await MoveAsync(work, ProjectionState.Paused, cancellationToken).ConfigureAwait(false);
+                NpgsqlLog.PartitionPaused(_logger, ProjectionName, NodeId, work.Partition);
+            }
+            else if (!control.Paused && work.Paused)
+            {
+                // Resuming also retries a partition that was faulted when it was paused.
+                (work.Paused, work.Halted) = (false, false);
+                await MoveAsync(work, ProjectionState.CatchingUp, cancellationToken).ConfigureAwait(false);
+                NpgsqlLog.PartitionResumed(_logger, ProjectionName, NodeId, work.Partition);
+            }
+            else if (work.Halted && work.RestartGeneration is { } seen && control.RestartGeneration != seen)
+            {
+                work.Halted = false;
+                work.Checkpoint = null;
+                await MoveAsync(work, ProjectionState.CatchingUp, cancellationToken).ConfigureAwait(false);
+                NpgsqlLog.PartitionRestarted(_logger, ProjectionName, NodeId, work.Partition);
+            }
+
+            work.RestartGeneration = control.RestartGeneration;
+        }
+    }
+
+    private async Task MoveAsync(PartitionWork work, ProjectionState target, CancellationToken cancellationToken)
+    {
+        var previous = work.State.Current;
+        if (work.State.TryTransitionTo(target) && previous != target)
+        {
+            NpgsqlLog.PartitionStateChanged(_logger, ProjectionName, work.Partition, previous, target);
+        }
+
+        await SaveStateAsync(work, work.State.Current, null, cancellationToken).ConfigureAwait(false);
+        work.SavedError = null;
+        work.StateSaved = true;
     }
 
     /// <summary>Records the partition's state and error while this node still holds its lease (a lost lease writes nothing).</summary>

@@ -30,6 +30,9 @@ public sealed class ProjectionRunnerOptions
     /// <summary>How often an idle partition moves its checkpoint up to the outbox horizon, so later reads scan less. Default 5 s.</summary>
     public TimeSpan IdleCheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the runner reads the operators' pause, resume and restart instructions (<see cref="Control.ProjectionControl"/>); a newly claimed partition reads them at once. Default 1 s.</summary>
+    public TimeSpan ControlPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The longest wait between retries while the database cannot be reached at start-up (waits double from 100 ms, with jitter). Default 10 s.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -63,6 +66,11 @@ public sealed class ProjectionRunnerOptions
         if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval * 3 > LeaseDuration)
         {
             errors.Add($"HeartbeatInterval {HeartbeatInterval} must be positive and at most a third of LeaseDuration {LeaseDuration}, so one late heartbeat does not lose the leases.");
+        }
+
+        if (ControlPollInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"ControlPollInterval {ControlPollInterval} must be positive.");
         }
 
         if (MaxRetryDelay < TimeSpan.FromMilliseconds(100))
