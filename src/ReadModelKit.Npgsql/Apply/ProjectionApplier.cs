@@ -102,11 +102,11 @@ public sealed class ProjectionApplier
 
         var plan = BatchPlan.Create(_projection, Table, batch, _options.MaxHandlerAttempts);
         ThrowIfHalting(plan);
-        await EnsurePartitionAsync(partition, cancellationToken).ConfigureAwait(false);
         for (var retry = 0; ; retry++)
         {
             try
             {
+                await EnsurePartitionAsync(partition, cancellationToken).ConfigureAwait(false);
                 var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 await using var connectionScope = connection.ConfigureAwait(false);
                 var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
