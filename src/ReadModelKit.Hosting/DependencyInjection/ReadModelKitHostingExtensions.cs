@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ReadModelKit.Hosting;
+using ReadModelKit.Hosting.Commands;
+using ReadModelKit.Hosting.Commands.Verbs;
 using ReadModelKit.Hosting.Maintenance;
 using ReadModelKit.Hosting.Runners;
 using ReadModelKit.Hosting.Startup;
@@ -16,7 +18,7 @@ public static class ReadModelKitHostingExtensions
     /// Makes this host a ReadModelKit node: the store initializes while the host starts, before any hosted service starts (a failure
     /// stops start-up with the store's message); the runners of every outbox-fed projection (or those in
     /// <see cref="ReadModelKitHostingOptions.Projections"/>) run until the host stops and then release their partitions; maintenance
-    /// runs on a schedule. Call after <c>UseNpgsql</c>. Options are validated when the host starts. Calling it again registers
+    /// runs on a schedule; the operations command line gets its verbs. Call after <c>UseNpgsql</c>. Options are validated when the host starts. Calling it again registers
     /// nothing twice; its <paramref name="configure"/> still applies.
     /// </summary>
     /// <param name="builder">The ReadModelKit builder.</param>
@@ -43,6 +45,25 @@ public static class ReadModelKitHostingExtensions
         services.TryAddSingleton<ReadModelKitMaintenance>();
         services.AddHostedService<RunnerHostService>();
         services.AddHostedService<MaintenanceService>();
+        services.TryAddSingleton<ReadModelKitCommandLine>();
+        builder.AddCommandGroup<StatusCommands>()
+            .AddCommandGroup<DeadLetterCommands>()
+            .AddCommandGroup<DriftCommands>()
+            .AddCommandGroup<PruneCommands>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds a group of verbs to the operations command line (<c>host.RunReadModelKitCommandsAsync(args)</c>). A capability adds its
+    /// verbs here, in one place; registering the same group twice adds it once.
+    /// </summary>
+    /// <typeparam name="TGroup">The verb group.</typeparam>
+    /// <param name="builder">The ReadModelKit builder.</param>
+    public static ReadModelKitBuilder AddCommandGroup<TGroup>(this ReadModelKitBuilder builder)
+        where TGroup : class, IReadModelKitCommandGroup
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IReadModelKitCommandGroup, TGroup>());
         return builder;
     }
 

@@ -33,7 +33,7 @@ public static class TestNode
     /// A host builder (the library's tables in schema <c>{fixture schema}_{library}</c>) with ReadModelKit registered the way an application does it: projections, <c>UseNpgsql</c> on the container's
     /// data source, <c>AddHosting</c> bound from the <c>ReadModelKit:Hosting</c> section of <paramref name="settings"/>, with fast runners and (unless the settings enable it) no scheduled maintenance.
     /// </summary>
-    public static HostApplicationBuilder Builder(PostgresSchemaFixture db, IEnumerable<ProjectionContract> contracts, IDictionary<string, string?>? settings = null, Action<ReadModelKitHostingOptions>? configure = null, Action<IServiceCollection>? before = null, string library = "rmk")
+    public static HostApplicationBuilder Builder(PostgresSchemaFixture db, IEnumerable<ProjectionContract> contracts, IDictionary<string, string?>? settings = null, Action<ReadModelKitHostingOptions>? configure = null, Action<IServiceCollection>? before = null, string library = "rmk", Action<NpgsqlReadModelOptions>? store = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Test" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ReadModelKit:Hosting:Maintenance:Enabled"] = "false" });
@@ -56,6 +56,8 @@ public static class TestNode
                 {
                     o.Map(contract.Name, CaseListProjection.Mapping(contract.Name + "_rm"));
                 }
+
+                store?.Invoke(o);
             })
             .AddHosting(builder.Configuration.GetSection("ReadModelKit:Hosting"), o =>
             {
