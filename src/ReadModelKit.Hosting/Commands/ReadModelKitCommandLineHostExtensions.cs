@@ -16,8 +16,17 @@ public static class ReadModelKitCommandLineHostExtensions
     /// <param name="host">The built host.</param>
     /// <param name="args">The program's arguments.</param>
     /// <param name="cancellationToken">Cancels the command or stops the host.</param>
-    public static Task<int> RunReadModelKitCommandsAsync(this IHost host, string[] args, CancellationToken cancellationToken = default) =>
-        host.RunReadModelKitCommandsAsync(args, AnsiConsole.Console, cancellationToken);
+    public static Task<int> RunReadModelKitCommandsAsync(this IHost host, string[] args, CancellationToken cancellationToken = default)
+    {
+        var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+        {
+            // Piped or captured output has no terminal width; keep table rows on one line for grep and logs.
+            console.Profile.Width = Math.Max(console.Profile.Width, 200);
+        }
+
+        return host.RunReadModelKitCommandsAsync(args, console, cancellationToken);
+    }
 
     /// <summary>As <see cref="RunReadModelKitCommandsAsync(IHost, string[], CancellationToken)"/>, writing to <paramref name="console"/>.</summary>
     /// <param name="host">The built host.</param>

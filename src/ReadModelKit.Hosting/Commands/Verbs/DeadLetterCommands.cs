@@ -33,7 +33,7 @@ internal sealed class DeadLetterCommands : IReadModelKitCommandGroup
             var table = new Table().AddColumns("projection", "event id", "ordering key", "version", "type", "status", "attempts", "error");
             foreach (var r in rows)
             {
-                table.AddRow(Markup.Escape(r.Projection), r.EventId.ToString(), Markup.Escape(r.OrderingKey), r.Version.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Type), r.Status, r.Attempts.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Error ?? string.Empty));
+                table.AddRow(Markup.Escape(r.Projection), r.EventId.ToString(), Markup.Escape(r.OrderingKey), r.Version.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Type), r.Status, r.Attempts.ToString(CultureInfo.InvariantCulture), Markup.Escape(Shorten(r.Error)));
             }
 
             context.Console.Write(table);
@@ -73,6 +73,13 @@ internal sealed class DeadLetterCommands : IReadModelKitCommandGroup
         dlq.Subcommands.Add(replay);
         dlq.Subcommands.Add(skip);
         root.Subcommands.Add(dlq);
+    }
+
+    /// <summary>The first line of an error, cut to fit a table cell (--json has it whole).</summary>
+    private static string Shorten(string? error)
+    {
+        var line = (error ?? string.Empty).Split('\n')[0];
+        return line.Length <= 80 ? line : line[..79] + "…";
     }
 
     private static Option<string> ProjectionOption(bool required) =>
