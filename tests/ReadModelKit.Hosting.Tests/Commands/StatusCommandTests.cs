@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ReadModelKit.Hosting.Commands;
 using ReadModelKit.Hosting.Tests.Infrastructure;
@@ -81,7 +82,10 @@ public sealed class StatusCommandTests(PostgresSchemaFixture db) : IClassFixture
 
         using var stop = new CancellationTokenSource();
         using var console = new TestConsole();
+        var started = new TaskCompletionSource();
+        host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(started.SetResult);
         var run = host.RunReadModelKitCommandsAsync([], console, stop.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await TestNode.AppendAsync(host.Services, "st-run", "t1", 2, DateTimeOffset.UtcNow);
         await TestNode.RowsAsync(db, "st_run", 2);
         await stop.CancelAsync();
