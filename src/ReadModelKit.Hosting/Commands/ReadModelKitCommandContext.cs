@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ReadModelKit.Changes;
@@ -10,7 +11,7 @@ namespace ReadModelKit.Hosting.Commands;
 /// <summary>What a command's action needs: the services, the console, the global <c>--json</c> option, the initialized store, and checked arguments.</summary>
 public sealed class ReadModelKitCommandContext
 {
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private NpgsqlReadModelStore? _store;
 
     internal ReadModelKitCommandContext(IServiceProvider services, IAnsiConsole console)
@@ -79,7 +80,7 @@ public sealed class ReadModelKitCommandContext
         return parse.GetValue(Json);
     }
 
-    /// <summary>Writes <paramref name="value"/> as indented JSON (camelCase), unwrapped so it stays parseable.</summary>
+    /// <summary>Writes <paramref name="value"/> as indented JSON (camelCase, for a terminal or a file: not HTML-escaped), unwrapped so it stays parseable.</summary>
     /// <param name="value">The value.</param>
     public void WriteJson(object value)
     {
