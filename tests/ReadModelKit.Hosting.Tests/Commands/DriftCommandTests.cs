@@ -1,18 +1,13 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using ReadModelKit.Hosting.Commands;
 using ReadModelKit.Hosting.Tests.Infrastructure;
-using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Tests.Infrastructure;
 
 namespace ReadModelKit.Hosting.Tests.Commands;
 
 public sealed class DriftCommandTests(PostgresSchemaFixture db) : IClassFixture<PostgresSchemaFixture>
 {
-    /// <summary>The drifted tables, created once per schema (the theory's rows share one).</summary>
-    private static readonly ConcurrentDictionary<string, Lazy<Task>> Created = new();
-
     [Fact]
     public async Task Drift_check_exits_3_on_drift_repair_fixes_it_and_scopes_narrow_it()
     {
@@ -78,31 +73,10 @@ public sealed class DriftCommandTests(PostgresSchemaFixture db) : IClassFixture<
         Assert.Contains("Use --key alone to recompute given keys, or a scope", key, StringComparison.Ordinal);
     }
 
-    /// <summary>
-    /// A host with projection <paramref name="name"/> whose table drifted from its source <c>{name}_src</c>: in tenant t1, case 2 changed,
-    /// case 3 missing, case 9 extra; tenant t2 matches.
-    /// </summary>
+    /// <summary>A host with the drifted projection <paramref name="name"/> (see <see cref="DriftedProjection"/>).</summary>
     private async Task<IHost> DriftedHostAsync(string name)
     {
-        await Created.GetOrAdd(db.Schema + name, _ => new Lazy<Task>(() => CreateAsync(name))).Value;
-        return TestNode.Builder(db, [TestNode.Contract(name, name)], library: "drift_" + name, store: o => o.Map(name, new ReadModelTableMapping
-        {
-            Table = name + "_rm",
-            KeyColumns = ["tenant_id", "case_id"],
-            ValueColumns = ["status", "title"],
-            RecomputeSql = $"SELECT tenant_id, case_id, status, title FROM {name}_src",
-        })).Build();
-    }
-
-    private async Task CreateAsync(string name)
-    {
-        await TestNode.CreateTablesAsync(db, name);
-        await db.ExecuteAsync($"""
-            CREATE TABLE {name}_src (tenant_id text, case_id integer, status text, title text, PRIMARY KEY (tenant_id, case_id));
-            INSERT INTO {name}_src VALUES ('t1', 1, 'open', 'a'), ('t1', 2, 'open', 'b'), ('t1', 3, 'open', 'c'), ('t2', 1, 'open', 'd'), ('t2', 2, 'closed', 'e');
-            INSERT INTO {name}_rm (tenant_id, case_id, status, title, version, projected_at) VALUES
-                ('t1', 1, 'open', 'a', 1, now()), ('t1', 2, 'closed', 'b', 1, now()), ('t2', 1, 'open', 'd', 1, now()),
-                ('t2', 2, 'closed', 'e', 1, now()), ('t1', 9, 'open', 'z', 1, now());
-            """);
+        await DriftedProjection.CreateAsync(db, name);
+        return TestNode.Builder(db, [TestNode.Contract(name, name)], library: "drift_" + name, store: o => o.Map(name, DriftedProjection.Mapping(name))).Build();
     }
 }

@@ -100,6 +100,42 @@ public sealed class AddHostingTests(PostgresSchemaFixture db) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task A_runner_that_fails_stops_the_host()
+    {
+        await TestNode.CreateTablesAsync(db, "h_count");
+        var contracts = new[] { TestNode.Contract("h_count", "h-count") };
+        using (var three = TestNode.Builder(db, contracts, new Dictionary<string, string?> { ["ReadModelKit:Hosting:Runner:PartitionCount"] = "3" }).Build())
+        {
+            await three.StartAsync();
+            await Eventually.TrueAsync(async () => await db.ScalarAsync<long>($"SELECT count(*) FROM \"{db.Schema}_rmk\".lease WHERE projection_name = 'h_count'") == 3, TimeSpan.FromSeconds(30), "the projection is partitioned in three");
+            await three.StopAsync();
+        }
+
+        // Another partition count than the lease table's: the runner refuses to start, and the host stops instead of running without it.
+        using var two = TestNode.Builder(db, contracts, new Dictionary<string, string?> { ["ReadModelKit:Hosting:Runner:PartitionCount"] = "2" }).Build();
+        var stopping = new TaskCompletionSource();
+        two.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(stopping.SetResult);
+        await two.StartAsync();
+
+        await stopping.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await two.StopAsync();
+    }
+
+    [Fact]
+    public void Calling_AddHosting_twice_registers_each_service_once_and_keeps_both_configurations()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddReadModelKit().UseNpgsql(db.DataSource).AddHosting(o => o.Runner.BatchSize = 7).AddHosting(o => o.Maintenance.BatchSize = 9);
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(3, services.Count(d => d.ServiceType == typeof(IHostedService)));
+        Assert.IsType<ReadModelKit.Hosting.Startup.StoreInitializer>(provider.GetServices<IHostedService>().First());
+        Assert.Equal(4, services.Count(d => d.ServiceType == typeof(ReadModelKit.Hosting.Commands.IReadModelKitCommandGroup)));
+        var options = provider.GetRequiredService<IOptions<ReadModelKitHostingOptions>>().Value;
+        Assert.Equal((7, 9), (options.Runner.BatchSize, options.Maintenance.BatchSize));
+    }
+
+    [Fact]
     public void UseNpgsql_without_a_data_source_says_how_to_register_one()
     {
         var services = new ServiceCollection();
