@@ -65,6 +65,11 @@ public sealed class ReadModelKitCommandLine
         {
             return Fail(context, json, ReadModelKitExitCodes.Failed, [ex.Message]);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // Not an expected failure: say what it was, still as a failed command rather than a crash with a stack trace.
+            return Fail(context, json, ReadModelKitExitCodes.Failed, [$"{ex.GetType().Name}: {ex.Message}"]);
+        }
     }
 
     private RootCommand Build(ReadModelKitCommandContext context)

@@ -68,6 +68,23 @@ public sealed class StatusCommandTests(PostgresSchemaFixture db) : IClassFixture
     }
 
     [Fact]
+    public async Task A_database_that_cannot_be_reached_exits_1_with_the_reason()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddReadModelKit(kit => kit.AddProjection(new CaseListProjection(TestNode.Contract("st_down", "st-down"))))
+            .UseNpgsql("Host=127.0.0.1;Port=1;Username=nobody;Timeout=2", o => o.Map("st_down", CaseListProjection.Mapping("st_down_rm")))
+            .AddHosting();
+        using var host = builder.Build();
+
+        var (code, output) = await Cli.RunAsync(host, "status", "--json");
+
+        Assert.Equal(ReadModelKitExitCodes.Failed, code);
+        var error = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(1, error.GetProperty("exitCode").GetInt32());
+        Assert.Contains("127.0.0.1", error.GetProperty("errors")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Help_lists_every_verb_and_no_arguments_run_the_host_until_it_is_stopped()
     {
         await TestNode.CreateTablesAsync(db, "st_run");
