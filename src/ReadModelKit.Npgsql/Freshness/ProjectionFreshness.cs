@@ -7,7 +7,7 @@ namespace ReadModelKit.Npgsql.Freshness;
 
 /// <summary>
 /// How fresh each projection is: the freshness block an API returns beside read-model data, the detailed per-partition status,
-/// and the read-your-writes wait for the position token <see cref="Outbox.OutboxWriter.AppendAsync"/> returned. Thread-safe.
+/// and the read-your-writes wait for the position token <c>store.Outbox.AppendAsync</c> returned. Thread-safe.
 /// </summary>
 public sealed class ProjectionFreshness
 {
@@ -46,7 +46,7 @@ public sealed class ProjectionFreshness
     /// until every partition's checkpoint reaches <paramref name="position"/>.
     /// </summary>
     /// <param name="projectionName">The projection.</param>
-    /// <param name="position">The position token from <see cref="Outbox.OutboxWriter.AppendAsync"/>.</param>
+    /// <param name="position">The position token from <c>store.Outbox.AppendAsync</c>.</param>
     /// <param name="timeout">How long to wait at most.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="ReadYourWritesTimeoutException">The projection did not get there within <paramref name="timeout"/>.</exception>

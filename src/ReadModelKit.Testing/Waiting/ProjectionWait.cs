@@ -21,7 +21,7 @@ public static class ProjectionWait
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LongestPoll = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Waits until <paramref name="projectionName"/> has applied the transaction of <paramref name="position"/> (a token from <see cref="Npgsql.Outbox.OutboxWriter.AppendAsync"/>) and every earlier one.</summary>
+    /// <summary>Waits until <paramref name="projectionName"/> has applied the transaction of <paramref name="position"/> (a token from <c>OutboxWriter.AppendAsync</c>) and every earlier one.</summary>
     /// <param name="store">The initialized store.</param>
     /// <param name="projectionName">The projection.</param>
     /// <param name="position">The position token.</param>
