@@ -66,6 +66,24 @@ public static class ReadModelKitEventIds
     /// <summary>A BatchApplied handler threw (Warning).</summary>
     public const int BatchAppliedHandlerFailed = 2111;
 
+    /// <summary>A runner node cannot reach the database at start-up and retries (Warning).</summary>
+    public const int RunnerStartRetry = 2112;
+
+    /// <summary>A node handed a partition over to rebalance; not a lease loss (Information).</summary>
+    public const int PartitionHandedOver = 2113;
+
+    /// <summary>A node paused a partition as an operator asked (Warning).</summary>
+    public const int PartitionPaused = 2114;
+
+    /// <summary>A node resumed a partition as an operator asked (Information).</summary>
+    public const int PartitionResumed = 2115;
+
+    /// <summary>A node restarted a faulted partition as an operator asked (Information).</summary>
+    public const int PartitionRestarted = 2116;
+
+    /// <summary>The operators' control instructions cannot be read; no partition applies until they can (Warning).</summary>
+    public const int ControlUnreadable = 2117;
+
     /// <summary>A drift check found nothing (Information).</summary>
     public const int DriftCheckClean = 2500;
 
