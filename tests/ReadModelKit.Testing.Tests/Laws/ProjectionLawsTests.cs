@@ -24,9 +24,12 @@ public sealed class ProjectionLawsTests
         Assert.Contains("Projection 'board' breaks Idempotence.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Shrunk to:", error.Message, StringComparison.Ordinal);
         Assert.Contains("History (2 event(s)", error.Message, StringComparison.Ordinal);
-        Assert.Equal(2, Count(error.Message, "TaskAdded key="));
+        // Shrinking may end at two TaskAdded events or at CaseOpened + TaskAdded, depending on the seed; both are minimal.
+        Assert.InRange(Count(error.Message, "TaskAdded key="), 1, 2);
         Assert.Contains("every batch delivered twice in a row, then the duplicated events again, as batches of event numbers: [1] [1] [2] [2]", error.Message, StringComparison.Ordinal);
-        Assert.Matches(@"row \((\d+)\):\s+expected \(\1\) v\d+ title='[^']*' open_tasks=2\s+actual   \(\1\) v\d+ title='[^']*' open_tasks=3", error.Message);
+        var row = System.Text.RegularExpressions.Regex.Match(error.Message, @"row \((\d+)\):\s+expected \(\1\) v\d+ title='[^']*' open_tasks=(\d+)\s+actual   \(\1\) v\d+ title='[^']*' open_tasks=(\d+)");
+        Assert.True(row.Success, error.Message);
+        Assert.True(int.Parse(row.Groups[3].Value) > int.Parse(row.Groups[2].Value), error.Message);
     }
 
     [Fact]
