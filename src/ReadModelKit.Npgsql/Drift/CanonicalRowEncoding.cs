@@ -174,9 +174,21 @@ internal static class CanonicalRowEncoding
         var seed = Invariant(seedValue);
         var nullMarker = Invariant(PositionConstant(position, 1));
         var hash = TypedHash(type, expression, seed, Invariant(~seedValue));
-        return hash is { } typed
-            ? $"coalesce({typed}, {nullMarker})"
-            : $"CASE WHEN ({expression}) IS NULL THEN {nullMarker} ELSE {Mix($"hash_record_extended(ROW({BinaryValue(type, expression)}), {seed})", seed)} END";
+        if (hash is { } typed)
+        {
+            return $"coalesce({typed}, {nullMarker})";
+        }
+
+        var value = BinaryValue(type, expression);
+        var record = $"hash_record_extended(ROW({value}), {seed})";
+        if (type.Category == 'A' && value == expression)
+        {
+            // Array hashes see only the elements, while array equality also compares dimensions and lower bounds ('{a,b}', '{{a,b}}'
+            // and '[0:1]={a,b}' hash alike): hash the dimensions too. (Arrays hashed as text carry them in the text.)
+            record = $"{record} # hashtextextended(coalesce(array_dims({expression}), ''), {seed})";
+        }
+
+        return $"CASE WHEN ({expression}) IS NULL THEN {nullMarker} ELSE {Mix(record, seed)} END";
     }
 
     /// <summary>The typed hash of a value (NULL for NULL), or null when the type has no typed call here.</summary>

@@ -130,33 +130,45 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         IReadOnlyList<string> Named(string alias, string prefix) => Enumerable.Range(0, k).Select(i => $"{alias}.{prefix}{i}").ToList();
         var sampleKeys = string.Join(", ", table.Keys.Select((c, i) => $"t.{c.Quoted} AS s{i}"));
         var endKeys = string.Join(", ", table.Keys.Select((c, i) => $"t2.{c.Quoted} AS e{i}"));
+        var previousKeys = string.Join(", ", table.Keys.Select((c, i) => $"t3.{c.Quoted} AS p{i}"));
         var sample = percent >= 100 ? "" : $"TABLESAMPLE SYSTEM ({pct})";
         var window = order.OrderBy(Named("r", "s"));
+
+        // A range runs from the key before its sampled start (exclusive; none for the smallest key in scope, so keys missing below it
+        // are seen too) to the SampleRangeRows-th key from the start (inclusive), clipped at the next range's lower bound.
         var sql = $"""
             WITH s AS (
                 SELECT {sampleKeys} FROM {table.Table.QualifiedName} t {sample}
                 WHERE {scope.Where(order, DriftTable.Refs(table.Keys, "t"))}
                 ORDER BY random() LIMIT {limit}
             ), r AS (
-                SELECT s.*, x.* FROM s LEFT JOIN LATERAL (
+                SELECT s.*, p.*, x.* FROM s
+                LEFT JOIN LATERAL (
+                    SELECT {previousKeys} FROM {table.Table.QualifiedName} t3
+                    WHERE {scope.Where(order, DriftTable.Refs(table.Keys, "t3"))}
+                      AND {order.Compare(DriftTable.Refs(table.Keys, "t3"), "<", Named("s", "s"))}
+                    ORDER BY {order.OrderBy(DriftTable.Refs(table.Keys, "t3"), descending: true)}
+                    LIMIT 1
+                ) p ON true
+                LEFT JOIN LATERAL (
                     SELECT {endKeys} FROM {table.Table.QualifiedName} t2
                     WHERE {scope.Where(order, DriftTable.Refs(table.Keys, "t2"))}
-                      AND {order.Compare(DriftTable.Refs(table.Keys, "t2"), ">", Named("s", "s"))}
+                      AND {order.Compare(DriftTable.Refs(table.Keys, "t2"), ">=", Named("s", "s"))}
                     ORDER BY {order.OrderBy(DriftTable.Refs(table.Keys, "t2"))}
                     OFFSET {offset} LIMIT 1
                 ) x ON true
             )
-            SELECT {Cols("r.s")}, {Cols("r.e")}, {string.Join(", ", Enumerable.Range(0, k).Select(i => $"lead(r.s{i}) OVER w"))}
+            SELECT {Cols("r.p")}, {Cols("r.e")}, {string.Join(", ", Enumerable.Range(0, k).Select(i => $"lead(r.p{i}) OVER w"))}
             FROM r WINDOW w AS (ORDER BY {window}) ORDER BY {window}
             """;
-        var rows = new List<(object?[] Start, object?[]? End, object?[]? Next)>();
+        var rows = new List<(object?[]? Start, object?[]? End, object?[]? Next)>();
         using (var command = new NpgsqlCommand(sql, connection))
         {
             parameters.CopyTo(command.Parameters);
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var start = ReadKey(reader, 0, k);
+                var start = reader.IsDBNull(0) ? null : ReadKey(reader, 0, k);
                 var end = reader.IsDBNull(k) ? null : ReadKey(reader, k, k);
                 var next = reader.IsDBNull(2 * k) ? null : ReadKey(reader, 2 * k, k);
                 rows.Add((start, end, next));
@@ -173,7 +185,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return rows.Select((r, i) => new KeyBlock(r.Start, clip[i] ? r.Next : r.End)).ToList();
     }
 
-    private static async Task<bool[]> ClipAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, List<(object?[] Start, object?[]? End, object?[]? Next)> rows, CancellationToken cancellationToken)
+    private static async Task<bool[]> ClipAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, List<(object?[]? Start, object?[]? End, object?[]? Next)> rows, CancellationToken cancellationToken)
     {
         var clip = new bool[rows.Count];
         var pairs = new List<int>();
@@ -260,35 +272,44 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         using (var expected = ChunkHashes(connection, range, chunks, hash, expectedSide: true))
         using (var actual = ChunkHashes(other, range, chunks, hash, expectedSide: false))
         {
-            var expectedReader = expected.ExecuteReaderAsync(cancellationToken);
-            var actualReader = actual.ExecuteReaderAsync(cancellationToken);
-            using var e = await expectedReader.ConfigureAwait(false);
-            using var a = await actualReader.ConfigureAwait(false);
-            var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
-            while (hasE || hasA)
+            var (e, a) = await BothSides.OpenReadersAsync(expected, actual, cancellationToken).ConfigureAwait(false);
+            try
             {
-                var eb = hasE ? e.GetInt64(0) : long.MaxValue;
-                var ab = hasA ? a.GetInt64(0) : long.MaxValue;
-                var bucket = Math.Min(eb, ab);
-                if (eb != ab || e.GetInt64(1) != a.GetInt64(1) || e.GetString(2) != a.GetString(2))
+                var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+                while (hasE || hasA)
                 {
-                    differing.Add(bucket);
-                }
+                    var eb = hasE ? e.GetInt64(0) : long.MaxValue;
+                    var ab = hasA ? a.GetInt64(0) : long.MaxValue;
+                    var bucket = Math.Min(eb, ab);
+                    if (eb != ab || e.GetInt64(1) != a.GetInt64(1) || e.GetString(2) != a.GetString(2))
+                    {
+                        differing.Add(bucket);
+                    }
 
-                if (ab == bucket)
-                {
-                    live += a.GetInt64(1);
-                    hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    rows++;
-                }
+                    if (ab == bucket)
+                    {
+                        live += a.GetInt64(1);
+                        hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+                        rows++;
+                    }
 
-                if (eb == bucket)
-                {
-                    hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    rows++;
+                    if (eb == bucket)
+                    {
+                        hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+                        rows++;
+                    }
                 }
             }
+            catch
+            {
+                await BothSides.AbortAsync(expected, e).ConfigureAwait(false);
+                await BothSides.AbortAsync(actual, a).ConfigureAwait(false);
+                throw;
+            }
+
+            await e.DisposeAsync().ConfigureAwait(false);
+            await a.DisposeAsync().ConfigureAwait(false);
         }
 
         sink.AddChecked(live);
@@ -305,7 +326,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var relation = expectedSide
-            ? $"SELECT {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {where.Where(_order, _sourceKeys!)}"
+            ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
             : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
         var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
         var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"r.{c.Quoted}")));
@@ -371,22 +392,31 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             : $"ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "e." + v.Quoted)))}) IS DISTINCT FROM ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "a." + v.Quoted)))})";
         return $"""
             WITH e AS (
-                SELECT 1 AS rmk_in, {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {expectedWhere}
+                SELECT x.*, count(*) OVER (PARTITION BY {string.Join(", ", keys.Select(k => "x." + k.Quoted))}) AS rmk_n
+                FROM (SELECT 1 AS rmk_in, {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {expectedWhere}) AS x
             ), a AS (
                 SELECT 1 AS rmk_in, {_table.ActualColumns("t")} FROM {rm} t WHERE {_table.Live("t")} AND {actualWhere}
             )
-            SELECT CASE WHEN a.rmk_in IS NULL THEN {(int)DriftKind.Missing} WHEN e.rmk_in IS NULL THEN {(int)DriftKind.Extra} ELSE {(int)DriftKind.Changed} END,
+            SELECT CASE WHEN e.rmk_n > 1 THEN {DuplicateKind} WHEN a.rmk_in IS NULL THEN {(int)DriftKind.Missing} WHEN e.rmk_in IS NULL THEN {(int)DriftKind.Extra} ELSE {(int)DriftKind.Changed} END,
                    {string.Join(", ", keys.Select(k => $"coalesce(e.{k.Quoted}, a.{k.Quoted})"))},
                    CASE WHEN e.rmk_in IS NOT NULL THEN {_table.ValuesJson("e")} END,
                    CASE WHEN a.rmk_in IS NOT NULL THEN {_table.ValuesJson("a")} END
             FROM e FULL JOIN a ON {on}
-            WHERE e.rmk_in IS NULL OR a.rmk_in IS NULL OR {differs}
+            WHERE e.rmk_in IS NULL OR a.rmk_in IS NULL OR e.rmk_n > 1 OR {differs}
             """;
     }
 
-    private static DriftDifference ReadDifference(NpgsqlDataReader reader, int keyCount, out long bytes)
+    /// <summary>The kind <see cref="CompareSql"/> returns for a key the recompute query returns more than once.</summary>
+    private const int DuplicateKind = 0;
+
+    private DriftDifference ReadDifference(NpgsqlDataReader reader, int keyCount, out long bytes)
     {
         var key = ReadKey(reader, 1, keyCount);
+        if (reader.GetInt32(0) == DuplicateKind)
+        {
+            throw RecomputeSqlException.DuplicateKey(_table.ProjectionName, new RowKey(key!).ToString());
+        }
+
         var expected = reader.IsDBNull(keyCount + 1) ? null : reader.GetString(keyCount + 1);
         var actual = reader.IsDBNull(keyCount + 2) ? null : reader.GetString(keyCount + 2);
         bytes = WireSize.Row + WireSize.Of(1) + key.Sum(WireSize.Of) + WireSize.Of(expected) + WireSize.Of(actual);
