@@ -105,9 +105,14 @@ public sealed class DriftCheckOptions
             errors.Add("Scope is null: use DriftScope.All.");
         }
 
-        if (!Enum.IsDefined(Mode) || !Enum.IsDefined(RowHash))
+        if (!Enum.IsDefined(Mode))
         {
-            errors.Add($"Mode {Mode} or RowHash {RowHash} is not a defined value.");
+            errors.Add($"Mode {Mode} is not defined: use one of {string.Join(", ", Enum.GetNames<DriftCheckMode>())}.");
+        }
+
+        if (!Enum.IsDefined(RowHash))
+        {
+            errors.Add($"RowHash {RowHash} is not defined: use one of {string.Join(", ", Enum.GetNames<DriftRowHash>())}.");
         }
 
         return errors;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using ReadModelKit.Changes;
 using ReadModelKit.Diagnostics;
+using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.Drift;
@@ -68,6 +69,11 @@ public sealed class DriftReconciler
         if (scopeErrors.Count > 0)
         {
             throw new DriftCheckException($"The drift check scope does not fit the keys of projection '{projectionName}' ({string.Join(", ", table.Keys.Select(k => k.Column.Name))}): {string.Join(" ", scopeErrors)}", projectionName);
+        }
+
+        if (ScopeTypeError(table, options.Scope) is { } typeError)
+        {
+            throw new DriftCheckException(typeError, projectionName);
         }
 
         using var activity = ReadModelKitDiagnostics.StartActivity("drift_check", projectionName);
@@ -264,6 +270,28 @@ public sealed class DriftReconciler
                 string.Join(", ", problems.Select(p => p.ProjectionName)),
                 new AggregateException(problems));
         }
+    }
+
+    /// <summary>The first scope value that does not fit its key column's type, described, or null.</summary>
+    private static string? ScopeTypeError(DriftTable table, DriftScope scope)
+    {
+        var given = scope.KeyPrefix.Select((v, i) => ("KeyPrefix", i, (object?)v))
+            .Concat(scope.From?.Select((v, i) => ("From", i, (object?)v)) ?? [])
+            .Concat(scope.To?.Select((v, i) => ("To", i, (object?)v)) ?? []);
+        foreach (var (bound, index, value) in given)
+        {
+            var column = table.Keys[index].Column;
+            try
+            {
+                ColumnBuffer.For(column).Check(value);
+            }
+            catch (Exception exception) when (exception is FormatException or InvalidCastException or OverflowException)
+            {
+                return $"Scope.{bound} gives '{value}' ({value?.GetType().Name}) for key column '{column.Name}' of type {column.FormattedType} in projection '{table.ProjectionName}': give a value of the column's type (for example a long for int8, a string for text).";
+            }
+        }
+
+        return null;
     }
 
     private void EnsureInitialized()
