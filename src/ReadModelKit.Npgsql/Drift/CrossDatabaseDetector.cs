@@ -43,19 +43,16 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         _rowKeys = DriftTable.Refs(table.Keys, "r");
     }
 
-    /// <summary>The row hash the servers agreed on (after the first pass).</summary>
-    public DriftRowHash? RowHash => _hash;
-
     private int KeyCount => _table.Keys.Count;
 
-    public async Task<DriftPass> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
+    public async Task<(DriftPass Pass, DriftRowHash? RowHash)> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
     {
         var pair = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var pairScope = pair.ConfigureAwait(false);
-        sink.Confirming = pair.Pass.CaughtUp;
+        sink.Begin(pair.Pass);
         var ranges = _options.Mode == DriftCheckMode.Full
             ? [KeyBlock.Everything]
-            : await SameDatabaseDetector.SampledRangesAsync(pair.ReadModel, _table, _order, _options, cancellationToken).ConfigureAwait(false);
+            : await KeySampler.RangesAsync(pair.ReadModel, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = _options.Mode == DriftCheckMode.Full && _options.Scope.IsAll
             ? await DriftSession.EstimatedRowsAsync(pair.ReadModel, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false)
             : _options.SampleRangeRows;
@@ -68,7 +65,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
 
         await pair.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return pair.Pass;
+        return (pair.Pass, _hash);
     }
 
     public async Task<(DriftPass Pass, IReadOnlyList<DriftDifference> Differences)> RecheckAsync(IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
@@ -239,7 +236,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var key = SameDatabaseDetector.ReadKey(reader, 0, KeyCount);
+            var key = DriftReading.Key(reader, 0, KeyCount);
             bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(0L);
             rows.Add((unique.Add(new RowKey(key!)), reader.GetInt64(KeyCount)));
         }
@@ -311,7 +308,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                equal.Add(new RowKey(SameDatabaseDetector.ReadKey(reader, 0, KeyCount)!));
+                equal.Add(new RowKey(DriftReading.Key(reader, 0, KeyCount)!));
             }
         }
 
@@ -345,7 +342,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var key = SameDatabaseDetector.ReadKey(reader, 0, KeyCount);
+            var key = DriftReading.Key(reader, 0, KeyCount);
             var json = reader.GetString(KeyCount + 1);
             var values = side.Expected
                 ? _table.Values.Select((_, i) => reader.IsDBNull(KeyCount + 2 + i) ? null : reader.GetString(KeyCount + 2 + i)).ToArray()
@@ -370,7 +367,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var key = SameDatabaseDetector.ReadKey(reader, 0, KeyCount);
+                var key = DriftReading.Key(reader, 0, KeyCount);
                 var json = reader.GetString(KeyCount);
                 bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(json);
                 differences.Add(new DriftDifference(unique.Add(new RowKey(key!)), kind, side.Expected ? json : null, side.Expected ? null : json));
@@ -436,7 +433,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     private string RowHashOf(string alias) => CanonicalRowEncoding.MixRowXor(_hash!.Value, $"{alias}.rmk_rx");
 
     /// <summary>The block of a row at a level with <paramref name="modulus"/> blocks.</summary>
-    private static string Block(long modulus, string alias = "x") => $"abs({alias}.rmk_kh % {SameDatabaseDetector.Invariant(modulus)})";
+    private static string Block(long modulus, string alias = "x") => $"abs({alias}.rmk_kh % {DriftReading.Invariant(modulus)})";
 
     /// <summary>The condition (inside <see cref="Hashed"/>) that a row's block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
     private static string InBlocks(SqlParameters parameters, IReadOnlyList<long> blocks, long modulus) =>

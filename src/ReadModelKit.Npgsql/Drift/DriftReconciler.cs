@@ -84,9 +84,10 @@ public sealed class DriftReconciler
             ? new SameDatabaseDetector(_store.DataSource, table, _schema, options)
             : new CrossDatabaseDetector(_source, _store.DataSource, table, _schema, options);
         var unconfirmed = 0L;
+        DriftRowHash? rowHash;
         try
         {
-            var pass = await detector.DetectAsync(sink, cancellationToken).ConfigureAwait(false);
+            (var pass, rowHash) = await detector.DetectAsync(sink, cancellationToken).ConfigureAwait(false);
             if (!pass.CaughtUp && sink.CandidatesFound > 0)
             {
                 DriftLog.Candidates(_logger, projectionName, sink.CandidatesFound, pass.ProjectionPosition, pass.SourcePosition);
@@ -105,7 +106,7 @@ public sealed class DriftReconciler
             Strategy = Strategy,
             Mode = options.Mode,
             Scope = options.Scope,
-            RowHash = (detector as CrossDatabaseDetector)?.RowHash,
+            RowHash = rowHash,
             StartedAt = started,
             Duration = stopwatch.Elapsed,
             CheckedRows = sink.CheckedRows,
