@@ -185,8 +185,8 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return e.Keys.Union(a.Keys)
             .Select(id =>
             {
-                var (en, es) = e.GetValueOrDefault(id, (0L, "0"));
-                var (an, @as) = a.GetValueOrDefault(id, (0L, "0"));
+                var (en, es) = e.GetValueOrDefault(id, (0L, CanonicalRowEncoding.EmptyHashSum));
+                var (an, @as) = a.GetValueOrDefault(id, (0L, CanonicalRowEncoding.EmptyHashSum));
                 return new BlockState(id, en, es, an, @as);
             })
             .ToList();
@@ -197,8 +197,8 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var (parameters, _, where) = Bound(range);
         var filter = parents is null ? null : InBlocks(parameters, parents, parentModulus);
         using var command = new NpgsqlCommand($"""
-            SELECT {Block(childModulus)}, count(*), sum({RowHashOf("x")})::text
-            FROM {Hashed(side, where, filter)}
+            SELECT y.b, count(*), {CanonicalRowEncoding.HashSum("y.rmk_h")}
+            FROM (SELECT {Block(childModulus)} AS b, {RowHashOf("x")} AS rmk_h FROM {Hashed(side, where, filter)} OFFSET 0) AS y
             GROUP BY 1
             """, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);

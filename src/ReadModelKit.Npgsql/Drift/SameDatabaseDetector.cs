@@ -192,8 +192,12 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
         var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"r.{c.Quoted}")));
         var command = new NpgsqlCommand($"""
-            SELECT {Chunk("x.rmk_kh", chunks)} AS b, count(*), sum({CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")})::text
-            FROM (SELECT {keyHash} AS rmk_kh, {rowXor} AS rmk_rx FROM ({relation}) AS r OFFSET 0) AS x
+            SELECT y.b, count(*), {CanonicalRowEncoding.HashSum("y.rmk_h")}
+            FROM (
+                SELECT {Chunk("x.rmk_kh", chunks)} AS b, {CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")} AS rmk_h
+                FROM (SELECT {keyHash} AS rmk_kh, {rowXor} AS rmk_rx FROM ({relation}) AS r OFFSET 0) AS x
+                OFFSET 0
+            ) AS y
             GROUP BY 1 ORDER BY 1
             """, connection);
         parameters.CopyTo(command.Parameters);
