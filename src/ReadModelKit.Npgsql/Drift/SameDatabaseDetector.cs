@@ -16,6 +16,8 @@ namespace ReadModelKit.Npgsql.Drift;
 internal sealed class SameDatabaseDetector : IDriftDetector
 {
     private const int StreamBatch = 1000;
+
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly DriftTable _table;
     private readonly SqlIdentifier _schema;
@@ -50,16 +52,30 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
         var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.ChunkSize), 1, 1 << 24);
         var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
+        var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var otherScope = other.ConfigureAwait(false);
+        var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
+        await using var otherTransactionScope = otherTransaction.ConfigureAwait(false);
         foreach (var range in ranges)
         {
-            var differing = await DifferingChunksAsync(connection, snapshot, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
+            var differing = await DifferingChunksAsync(connection, other, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
             sink.AddRanges(differing.Count);
-            if (differing.Count > 0)
+            if (differing.Count == 0)
+            {
+                continue;
+            }
+
+            if ((long)differing.Count * _options.ChunkSize <= _options.ChunkRowsLimit)
+            {
+                await CompareChunkRowsAsync(connection, other, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
+            }
+            else
             {
                 await CompareChunksAsync(connection, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
             }
         }
 
+        await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
 
         // Pass 1's hash only selects chunks; every reported row was compared with IS DISTINCT FROM.
@@ -77,29 +93,98 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var differences = new List<DriftDifference>();
         foreach (var batch in keys.Chunk(StreamBatch))
         {
-            var parameters = new SqlParameters();
-            var arrays = new KeyArrays(_table.Keys);
-            foreach (var key in batch)
-            {
-                arrays.Add([.. key]);
-            }
-
-            arrays.Bind(parameters);
-            var keyList = $"SELECT * FROM ({arrays.Unnest("u")}) AS k";
-            var sql = CompareSql(
-                $"({string.Join(", ", _sourceKeys)}) IN ({keyList})",
-                $"({string.Join(", ", _actualKeys)}) IN ({keyList})");
-            using var command = new NpgsqlCommand(sql, connection, transaction);
-            parameters.CopyTo(command.Parameters);
-            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                differences.Add(ReadDifference(reader, _table.Keys.Count, out _));
-            }
+            differences.AddRange(await CompareKeysAsync(connection, batch, null, cancellationToken).ConfigureAwait(false));
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (pass, differences);
+    }
+
+    /// <summary>The differences among <paramref name="keys"/>, compared with IS DISTINCT FROM in the connection's transaction (bytes counted on <paramref name="sink"/>).</summary>
+    private async Task<List<DriftDifference>> CompareKeysAsync(NpgsqlConnection connection, IReadOnlyList<RowKey> keys, DriftSink? sink, CancellationToken cancellationToken)
+    {
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        foreach (var key in keys)
+        {
+            arrays.Add([.. key]);
+        }
+
+        arrays.Bind(parameters);
+        var keyList = $"SELECT * FROM ({arrays.Unnest("u")}) AS k";
+        var sql = CompareSql(
+            $"({string.Join(", ", _sourceKeys!)}) IN ({keyList})",
+            $"({string.Join(", ", _actualKeys)}) IN ({keyList})");
+        using var command = new NpgsqlCommand(sql, connection);
+        parameters.CopyTo(command.Parameters);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var differences = new List<DriftDifference>();
+        long bytes = 0;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            differences.Add(ReadDifference(reader, _table.Keys.Count, out var size));
+            bytes += size;
+        }
+
+        sink?.AddBytes(bytes);
+        return differences;
+    }
+
+    /// <summary>
+    /// Pass 2 for few differing chunks: both sides' (key, row hash) of the rows in those chunks, on both connections at once; the keys whose
+    /// hashes differ (or that one side lacks) are then compared with IS DISTINCT FROM, so only real differences are reported.
+    /// </summary>
+    private async Task CompareChunkRowsAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var (e, a) = await BothSides.RunAsync(
+            ct => ChunkRowsAsync(connection, range, chunks, hash, differing, expectedSide: true, sink, ct),
+            ct => ChunkRowsAsync(other, range, chunks, hash, differing, expectedSide: false, sink, ct),
+            cancellationToken).ConfigureAwait(false);
+        foreach (var batch in LeafComparer.Compare(e, a).Select(f => f.Key).Chunk(StreamBatch))
+        {
+            var differences = await CompareKeysAsync(connection, batch, sink, cancellationToken).ConfigureAwait(false);
+            sink.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
+            await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One side's (key, row hash) of the rows in <paramref name="differing"/> chunks.</summary>
+    private async Task<List<(RowKey Key, long Hash)>> ChunkRowsAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
+        arrays.Bind(parameters);
+        var ids = parameters.AddValue(differing.ToArray());
+        var relation = expectedSide
+            ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
+            : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
+        var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
+        var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"y.{c.Quoted}")));
+        using var command = new NpgsqlCommand($"""
+            SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")}
+            FROM (
+                SELECT y.*, {rowXor} AS rmk_rx
+                FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({relation}) AS r OFFSET 0) AS y
+                WHERE {Chunk("y.rmk_kh", chunks)} IN (SELECT unnest({ids}::int8[]))
+                OFFSET 0
+            ) AS x
+            """, connection);
+        parameters.CopyTo(command.Parameters);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<(RowKey, long)>();
+        var unique = new UniqueKeys(_table, expectedSide);
+        var k = _table.Keys.Count;
+        long bytes = 0;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var key = DriftReading.Key(reader, 0, k);
+            bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(0L);
+            rows.Add((unique.Add(new RowKey(key!)), reader.GetInt64(k)));
+        }
+
+        sink.AddBytes(bytes);
+        return rows;
     }
 
     private async Task<DriftPass> ReadPassAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -118,15 +203,11 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {DriftReading.Invariant(chunks)})";
 
     /// <summary>
-    /// Pass 1: each side grouped by chunk into (row count, row-hash sum), the two sides on two connections at once (the second imports the
-    /// first's snapshot), streamed in chunk order and merged: returns the ids of chunks that differ, counts the live read-model rows.
+    /// Pass 1: each side grouped by chunk into (row count, row-hash sum), the two sides on two connections at once (<paramref name="other"/>
+    /// imported the first's snapshot), streamed in chunk order and merged: returns the ids of chunks that differ, counts the live read-model rows.
     /// </summary>
-    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, string snapshot, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
     {
-        var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var otherScope = other.ConfigureAwait(false);
-        var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
-        await using var otherTransactionScope = otherTransaction.ConfigureAwait(false);
         var differing = new List<long>();
         long live = 0;
         long rows = 0;
@@ -175,7 +256,6 @@ internal sealed class SameDatabaseDetector : IDriftDetector
 
         sink.AddChecked(live);
         sink.AddBytes(rows * (WireSize.Row + WireSize.Of(0L) + WireSize.Of(0L) + 24));
-        await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return differing;
     }
 
