@@ -202,17 +202,15 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             GROUP BY 1
             """, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var rowsScope = counted.ConfigureAwait(false);
+        var reader = counted.Row;
         var blocks = new Dictionary<long, (long, string)>();
-        long bytes = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await counted.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var sum = reader.GetString(2);
-            blocks[reader.GetInt64(0)] = (reader.GetInt64(1), sum);
-            bytes += WireSize.Row + WireSize.Of(0L) + WireSize.Of(0L) + WireSize.Of(sum);
+            blocks[reader.GetInt64(0)] = (reader.GetInt64(1), reader.GetString(2));
         }
 
-        sink.AddBytes(bytes);
         return blocks;
     }
 
@@ -230,18 +228,16 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
     {
         using var command = BlockRowsCommand(side, range, blocks, modulus, RowHashOf("x"));
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var rowsScope = counted.ConfigureAwait(false);
+        var reader = counted.Row;
         var rows = new List<(RowKey, long)>();
         var unique = new UniqueKeys(_table, side.Expected);
-        long bytes = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await counted.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var key = DriftReading.Key(reader, 0, KeyCount);
-            bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(0L);
-            rows.Add((unique.Add(new RowKey(key!)), reader.GetInt64(KeyCount)));
+            rows.Add((unique.Add(new RowKey(DriftReading.Key(reader, 0, KeyCount)!)), reader.GetInt64(KeyCount)));
         }
 
-        sink.AddBytes(bytes);
         return rows;
     }
 
@@ -337,21 +333,20 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var sql = $"SELECT {string.Join(", ", _rowKeys)}, {_table.RowHash(_hash!.Value, "r")}, {_table.ValuesJson("r")}{texts} FROM ({Relation(side, where)}) AS r";
         using var command = new NpgsqlCommand(sql, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var rowsScope = counted.ConfigureAwait(false);
+        var reader = counted.Row;
         var unique = new UniqueKeys(_table, side.Expected);
-        long bytes = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await counted.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var key = DriftReading.Key(reader, 0, KeyCount);
             var json = reader.GetString(KeyCount + 1);
             var values = side.Expected
                 ? _table.Values.Select((_, i) => reader.IsDBNull(KeyCount + 2 + i) ? null : reader.GetString(KeyCount + 2 + i)).ToArray()
                 : null;
-            bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(0L) + WireSize.Of(json) + (values?.Sum(WireSize.Of) ?? 0);
             rows[unique.Add(new RowKey(key!))] = new FetchedRow(reader.GetInt64(KeyCount), json, values);
         }
 
-        sink.AddBytes(bytes);
         return rows;
     }
 
@@ -362,14 +357,14 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var kind = side.Expected ? DriftKind.Missing : DriftKind.Extra;
         var differences = new List<DriftDifference>();
         var unique = new UniqueKeys(_table, side.Expected);
-        long bytes = 0;
-        using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var rows = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using (rows.ConfigureAwait(false))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var reader = rows.Row;
+            while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var key = DriftReading.Key(reader, 0, KeyCount);
                 var json = reader.GetString(KeyCount);
-                bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(json);
                 differences.Add(new DriftDifference(unique.Add(new RowKey(key!)), kind, side.Expected ? json : null, side.Expected ? null : json));
                 if (differences.Count >= StreamBatch)
                 {
@@ -379,7 +374,6 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             }
         }
 
-        sink.AddBytes(bytes);
         await FlushOneSidedAsync(differences, kind, sink, cancellationToken).ConfigureAwait(false);
     }
 

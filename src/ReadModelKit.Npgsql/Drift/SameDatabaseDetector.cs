@@ -117,16 +117,14 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             $"({string.Join(", ", _actualKeys)}) IN ({keyList})");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var rowsScope = rows.ConfigureAwait(false);
         var differences = new List<DriftDifference>();
-        long bytes = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            differences.Add(ReadDifference(reader, _table.Keys.Count, out var size));
-            bytes += size;
+            differences.Add(ReadDifference(rows.Row, _table.Keys.Count));
         }
 
-        sink?.AddBytes(bytes);
         return differences;
     }
 
@@ -171,19 +169,16 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             ) AS x
             """, connection);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
         var rows = new List<(RowKey, long)>();
         var unique = new UniqueKeys(_table, expectedSide);
         var k = _table.Keys.Count;
-        long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var key = DriftReading.Key(reader, 0, k);
-            bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(0L);
-            rows.Add((unique.Add(new RowKey(key!)), reader.GetInt64(k)));
+            rows.Add((unique.Add(new RowKey(DriftReading.Key(reader.Row, 0, k)!)), reader.Row.GetInt64(k)));
         }
 
-        sink.AddBytes(bytes);
         return rows;
     }
 
@@ -210,43 +205,42 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         var differing = new List<long>();
         long live = 0;
-        long rows = 0;
         using (var expected = ChunkHashes(connection, range, chunks, hash, expectedSide: true))
         using (var actual = ChunkHashes(other, range, chunks, hash, expectedSide: false))
         {
-            var (e, a) = await BothSides.OpenReadersAsync(expected, actual, cancellationToken).ConfigureAwait(false);
+            var (expectedReader, actualReader) = await BothSides.OpenReadersAsync(expected, actual, cancellationToken).ConfigureAwait(false);
+            var e = new CountedRows(expectedReader, sink);
+            var a = new CountedRows(actualReader, sink);
             try
             {
                 var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
                 while (hasE || hasA)
                 {
-                    var eb = hasE ? e.GetInt64(0) : long.MaxValue;
-                    var ab = hasA ? a.GetInt64(0) : long.MaxValue;
+                    var eb = hasE ? e.Row.GetInt64(0) : long.MaxValue;
+                    var ab = hasA ? a.Row.GetInt64(0) : long.MaxValue;
                     var bucket = Math.Min(eb, ab);
-                    if (eb != ab || e.GetInt64(1) != a.GetInt64(1) || e.GetString(2) != a.GetString(2))
+                    if (eb != ab || e.Row.GetInt64(1) != a.Row.GetInt64(1) || e.Row.GetString(2) != a.Row.GetString(2))
                     {
                         differing.Add(bucket);
                     }
 
                     if (ab == bucket)
                     {
-                        live += a.GetInt64(1);
+                        live += a.Row.GetInt64(1);
                         hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
-                        rows++;
                     }
 
                     if (eb == bucket)
                     {
                         hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
-                        rows++;
                     }
                 }
             }
             catch
             {
-                await BothSides.AbortAsync(expected, e).ConfigureAwait(false);
-                await BothSides.AbortAsync(actual, a).ConfigureAwait(false);
+                await BothSides.AbortAsync(expected, expectedReader).ConfigureAwait(false);
+                await BothSides.AbortAsync(actual, actualReader).ConfigureAwait(false);
                 throw;
             }
 
@@ -255,7 +249,6 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         }
 
         sink.AddChecked(live);
-        sink.AddBytes(rows * (WireSize.Row + WireSize.Of(0L) + WireSize.Of(0L) + 24));
         return differing;
     }
 
@@ -298,13 +291,12 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             $"{where.Where(_order, _actualKeys)} AND {inChunks(_table.Keys.Select(k => (k.Type, $"t.{k.Quoted}")))}");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
         var differences = new List<DriftDifference>();
-        long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var difference = ReadDifference(reader, _table.Keys.Count, out var size);
-            bytes += size;
+            var difference = ReadDifference(reader.Row, _table.Keys.Count);
             differences.Add(difference);
             if (difference.Kind == DriftKind.Missing)
             {
@@ -318,7 +310,6 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             }
         }
 
-        sink.AddBytes(bytes);
         await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
     }
 
@@ -354,7 +345,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     /// <summary>The kind <see cref="CompareSql"/> returns for a key the recompute query returns more than once.</summary>
     private const int DuplicateKind = 0;
 
-    private DriftDifference ReadDifference(NpgsqlDataReader reader, int keyCount, out long bytes)
+    private DriftDifference ReadDifference(NpgsqlDataReader reader, int keyCount)
     {
         var key = DriftReading.Key(reader, 1, keyCount);
         if (reader.GetInt32(0) == DuplicateKind)
@@ -364,7 +355,6 @@ internal sealed class SameDatabaseDetector : IDriftDetector
 
         var expected = reader.IsDBNull(keyCount + 1) ? null : reader.GetString(keyCount + 1);
         var actual = reader.IsDBNull(keyCount + 2) ? null : reader.GetString(keyCount + 2);
-        bytes = WireSize.Row + WireSize.Of(1) + key.Sum(WireSize.Of) + WireSize.Of(expected) + WireSize.Of(actual);
         return new DriftDifference(new RowKey(key!), (DriftKind)reader.GetInt32(0), expected, actual);
     }
 }
