@@ -1,8 +1,8 @@
 using CaseWorkspace;
-using ReadModelKit.PostgresHarness;
+using ReadModelKit.Testing.Postgres;
 
 // With READMODELKIT_CONNECTION unset, this starts a throwaway PostgreSQL and removes it at the end.
-await using var server = await PostgresServer.StartAsync(Console.WriteLine);
+await using var server = await ThrowawayPostgres.StartAsync(Console.WriteLine);
 
 // Part 1: the contract (design card, DI registration, freshness block).
 await ContractDemo.RunAsync(server.ConnectionString);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ReadModelKit.Checkpoints;
 using ReadModelKit.Contracts;
 using ReadModelKit.Exceptions;
 using ReadModelKit.Npgsql.Apply;
@@ -32,6 +33,7 @@ public sealed class NpgsqlReadModelStore
     private readonly ILogger _logger;
     private Dictionary<string, ProjectionApplier>? _appliers;
     private Drift.DriftReconciler? _drift;
+    private Control.ProjectionControl? _control;
 
     /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>. Every projection's contract is validated here, whichever way the store is built.</summary>
     /// <param name="dataSource">The database.</param>
@@ -58,6 +60,7 @@ public sealed class NpgsqlReadModelStore
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("ReadModelKit.Npgsql");
         _schema = SqlIdentifier.From(options.Schema, "ReadModelKit schema");
+        Checkpoints = new NpgsqlCheckpointStore(dataSource.DataSource, _schema, _time);
         DeadLetters = new DeadLetterStore(dataSource.DataSource, _schema, GetApplier, _logger);
         Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger);
         Outbox = new OutboxWriter(_schema, options.Outbox);
@@ -68,6 +71,9 @@ public sealed class NpgsqlReadModelStore
 
     /// <summary>Lists, replays and skips dead-lettered events.</summary>
     public DeadLetterStore DeadLetters { get; }
+
+    /// <summary>The owner of every projection's checkpoints (the only writer of the checkpoint table).</summary>
+    public NpgsqlCheckpointStore Checkpoints { get; }
 
     /// <summary>Bounded pruning of inbox rows and tombstones.</summary>
     public RetentionPruner Retention { get; }
@@ -80,6 +86,9 @@ public sealed class NpgsqlReadModelStore
 
     /// <summary>Health verdicts that notice stalls, not just a live loop.</summary>
     public ProjectionHealthCheck Health { get; }
+
+    /// <summary>Pause, resume and restart of projections and partitions, obeyed by every runner node.</summary>
+    public Control.ProjectionControl Control => _control ??= new Control.ProjectionControl(this);
 
     /// <summary>The schema holding the library's tables.</summary>
     public string Schema => _schema.Name;
@@ -146,13 +155,13 @@ public sealed class NpgsqlReadModelStore
             foreach (var (name, projection) in _projections)
             {
                 var table = await ReadModelTableInspector.InspectAsync(connection, name, _options.Mappings[name], cancellationToken).ConfigureAwait(false);
-                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"));
+                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, Checkpoints, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"));
             }
         }
 
         foreach (var name in appliers.Keys)
         {
-            await CheckpointRows.EnsureAsync(dataSource, _schema, name, 0, cancellationToken).ConfigureAwait(false);
+            await Checkpoints.EnsureAsync(CheckpointSet.Live(name), partitionCount: 1, cancellationToken).ConfigureAwait(false);
         }
 
         _appliers = appliers;

@@ -7,7 +7,7 @@ using ReadModelKit.Events;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Drift;
 using ReadModelKit.Npgsql.Mapping;
-using ReadModelKit.PostgresHarness;
+using ReadModelKit.Testing.Postgres;
 using ReadModelKit.Projections;
 
 namespace ReadModelKit.Benchmarks.Drift;
@@ -24,7 +24,7 @@ internal static class LargeDriftRun
 
     public static async Task<int> RunAsync(int rounds, int rows)
     {
-        await using var server = await PostgresServer.StartAsync(Console.WriteLine);
+        await using var server = await ThrowawayPostgres.StartAsync(Console.WriteLine);
         await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(server.ConnectionString) { CommandTimeout = 3600 }.ConnectionString);
         var ready = $"drift_large_ready_{rows}";
         if (Convert.ToInt64(await ScalarAsync(dataSource, $"SELECT count(*) FROM pg_class WHERE relname = '{ready}'"), CultureInfo.InvariantCulture) == 0)

@@ -1,6 +1,7 @@
 using ReadModelKit.Events;
 using ReadModelKit.Freshness;
 using ReadModelKit.Npgsql.Apply;
+using ReadModelKit.Npgsql.Resilience;
 
 namespace ReadModelKit.Npgsql.Freshness;
 
@@ -49,14 +50,27 @@ public sealed class ProjectionFreshness
     /// <param name="timeout">How long to wait at most.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="ReadYourWritesTimeoutException">The projection did not get there within <paramref name="timeout"/>.</exception>
+    /// <remarks>Transient database errors (a restart, a cut connection) are retried until the timeout; the last one is thrown if the database is still unreachable then.</remarks>
     public async Task WaitForPositionAsync(string projectionName, StreamPosition position, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         var contract = _appliers(projectionName).Contract;
         var started = _time.GetTimestamp();
         var poll = FirstPoll;
-        while (!await _reader.HasPassedAsync(contract, position, cancellationToken).ConfigureAwait(false))
+        while (true)
         {
+            try
+            {
+                if (await _reader.HasPassedAsync(contract, position, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (TransientErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested && _time.GetElapsedTime(started) < timeout)
+            {
+                // The database is restarting or the connection was cut: keep polling until the timeout.
+            }
+
             var left = timeout - _time.GetElapsedTime(started);
             if (left <= TimeSpan.Zero)
             {

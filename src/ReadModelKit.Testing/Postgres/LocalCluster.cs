@@ -2,11 +2,16 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace ReadModelKit.PostgresHarness;
+namespace ReadModelKit.Testing.Postgres;
 
 /// <summary>A throwaway PostgreSQL cluster started from the server binaries on this machine and removed on stop.</summary>
 internal sealed class LocalCluster
 {
+    /// <summary>The prefix of every cluster directory under the temp path (CI cleans up after crashed test hosts by it).</summary>
+    public const string DirectoryPrefix = "readmodelkit-pg-";
+
+    private static readonly TimeSpan StoppedLongEnough = TimeSpan.FromMinutes(5);
+
     private readonly string _binDirectory;
     private readonly string _root;
     private readonly bool _asPostgresUser;
@@ -36,8 +41,9 @@ internal sealed class LocalCluster
             return null;
         }
 
+        RemoveStoppedClusters();
         var asPostgres = string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
-        var root = Path.Combine(Path.GetTempPath(), "readmodelkit-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        var root = Path.Combine(Path.GetTempPath(), DirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         if (asPostgres)
         {
@@ -56,7 +62,7 @@ internal sealed class LocalCluster
             var error = await cluster.InitAndStartAsync(attempt == 1, cancellationToken).ConfigureAwait(false);
             if (error is null)
             {
-                await PostgresServer.WaitUntilReadyAsync(cluster.ConnectionString, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+                await ThrowawayPostgres.WaitUntilReadyAsync(cluster.ConnectionString, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.StopAsync().AsTask().GetAwaiter().GetResult();
                 log($"Started a throwaway PostgreSQL ({bin}) in {root}.");
                 return cluster;
@@ -141,6 +147,22 @@ internal sealed class LocalCluster
         }
 
         return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
+    }
+
+    /// <summary>
+    /// Removes cluster directories a killed test host left behind: no server runs on them (no postmaster.pid) and they have not
+    /// changed for a while, so no other process is still creating them.
+    /// </summary>
+    private static void RemoveStoppedClusters()
+    {
+        foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
+        {
+            var stopped = !File.Exists(Path.Combine(directory, "data", "postmaster.pid"));
+            if (stopped && DateTime.UtcNow - Directory.GetLastWriteTimeUtc(directory) > StoppedLongEnough)
+            {
+                TryDelete(directory);
+            }
+        }
     }
 
     private static int FreePort()

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace ReadModelKit.PostgresHarness;
+namespace ReadModelKit.Testing.Postgres;
 
 /// <summary>Runs a command and captures its output.</summary>
 internal static class ProcessRunner
