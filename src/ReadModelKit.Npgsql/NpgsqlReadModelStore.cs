@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadModelKit.Checkpoints;
+using ReadModelKit.Contracts;
 using ReadModelKit.Exceptions;
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Checkpoints;
@@ -34,12 +35,13 @@ public sealed class NpgsqlReadModelStore
     private Drift.DriftReconciler? _drift;
     private Control.ProjectionControl? _control;
 
-    /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>.</summary>
+    /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>. Every projection's contract is validated here, whichever way the store is built.</summary>
     /// <param name="dataSource">The database.</param>
     /// <param name="options">The store options, including table mappings.</param>
     /// <param name="projections">The registered projections.</param>
     /// <param name="time">The clock.</param>
     /// <param name="loggers">Logger factory, or null for none.</param>
+    /// <exception cref="ProjectionContractException">A projection's contract is invalid; the message lists every problem.</exception>
     public NpgsqlReadModelStore(ReadModelKitDataSource dataSource, NpgsqlReadModelOptions options, IEnumerable<IProjection> projections, TimeProvider time, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -47,7 +49,13 @@ public sealed class NpgsqlReadModelStore
         ArgumentNullException.ThrowIfNull(projections);
         _dataSource = dataSource;
         _options = options;
-        _projections = projections.ToDictionary(p => p.Contract.Name, StringComparer.Ordinal);
+        var list = projections.ToList();
+        foreach (var projection in list)
+        {
+            ProjectionContractValidator.ThrowIfInvalid(projection.Contract);
+        }
+
+        _projections = list.ToDictionary(p => p.Contract.Name, StringComparer.Ordinal);
         _time = time ?? TimeProvider.System;
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("ReadModelKit.Npgsql");
@@ -97,6 +105,9 @@ public sealed class NpgsqlReadModelStore
     /// <summary>The registered projections (after <see cref="InitializeAsync"/>).</summary>
     internal IReadOnlyCollection<string> ProjectionNames => (_appliers ?? throw new InvalidOperationException("Call NpgsqlReadModelStore.InitializeAsync at start-up first.")).Keys;
 
+    /// <summary>Whether <see cref="InitializeAsync"/> has completed.</summary>
+    internal bool IsInitialized => _appliers is not null;
+
     /// <summary>The store's clock.</summary>
     internal TimeProvider Time => _time;
 
@@ -109,9 +120,18 @@ public sealed class NpgsqlReadModelStore
     /// </summary>
     /// <param name="cancellationToken">Cancels start-up.</param>
     /// <exception cref="ReadModelMappingException">A mapped table does not match its mapping.</exception>
+    /// <exception cref="Drift.RecomputeSqlException">A mapping's recompute query holds more than one statement (checked before anything is written).</exception>
     /// <exception cref="ReadModelKitException">A mapping names an unregistered projection, or a registered projection has no mapping.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
+        foreach (var (name, mapping) in _options.Mappings)
+        {
+            if (mapping.RecomputeSql is { } recompute)
+            {
+                RecomputeQuery.Normalize(name, recompute);
+            }
+        }
+
         var dataSource = _dataSource.DataSource;
         var from = await new SchemaMigrator(dataSource, _schema.Name).MigrateAsync(cancellationToken).ConfigureAwait(false);
         if (from != SchemaMigrator.LatestVersion)

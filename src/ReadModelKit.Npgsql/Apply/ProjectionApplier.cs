@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -279,7 +280,8 @@ public sealed class ProjectionApplier
         p.Add(new NpgsqlParameter<long[]> { TypedValue = list.Select(r => r.Envelope.Position.Value).ToArray() });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Type).ToArray() });
         p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = list.Select(r => r.Envelope.OccurredAt.UtcDateTime).ToArray() });
-        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Payload.GetRawText()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        // An event without a payload (default JsonElement) is kept with a JSON null payload rather than failing the whole batch.
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Payload.ValueKind == JsonValueKind.Undefined ? "null" : r.Envelope.Payload.GetRawText()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Status).ToArray() });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Error).ToArray() });
         p.Add(new NpgsqlParameter<int[]> { TypedValue = list.Select(r => r.Attempts).ToArray() });
