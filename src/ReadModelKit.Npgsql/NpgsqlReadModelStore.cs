@@ -10,6 +10,8 @@ using ReadModelKit.Npgsql.Health;
 using ReadModelKit.Npgsql.Maintenance;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Outbox;
+using ReadModelKit.Npgsql.Privacy;
+using ReadModelKit.Privacy;
 using ReadModelKit.Npgsql.Schema;
 using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Projections;
@@ -29,6 +31,7 @@ public sealed class NpgsqlReadModelStore
     private readonly ILoggerFactory _loggers;
     private readonly SqlIdentifier _schema;
     private readonly ILogger _logger;
+    private readonly PayloadSealer? _sealer;
     private Dictionary<string, ProjectionApplier>? _appliers;
     private Drift.DriftReconciler? _drift;
 
@@ -50,6 +53,8 @@ public sealed class NpgsqlReadModelStore
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("ReadModelKit.Npgsql");
         _schema = SqlIdentifier.From(options.Schema, "ReadModelKit schema");
+        PiiMasker = NpgsqlReadModelOptions.Decode(options.PiiDigestKey) is { } digestKey ? new PiiMasker(digestKey) : PiiMasker.Ephemeral();
+        _sealer = NpgsqlReadModelOptions.Decode(options.PiiSealingKey) is { } sealingKey ? new PayloadSealer(sealingKey) : null;
         DeadLetters = new DeadLetterStore(dataSource.DataSource, _schema, GetApplier, _logger);
         Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger);
         Outbox = new OutboxWriter(_schema, options.Outbox);
@@ -72,6 +77,12 @@ public sealed class NpgsqlReadModelStore
 
     /// <summary>Health verdicts that notice stalls, not just a live loop.</summary>
     public ProjectionHealthCheck Health { get; }
+
+    /// <summary>
+    /// The masker whose digests stand in for masked values in drift incidents, reports, dead-letter listings and error texts; an
+    /// operator can digest a value to look for it (<see cref="PiiMasker.Digest(string)"/>).
+    /// </summary>
+    public PiiMasker PiiMasker { get; }
 
     /// <summary>The schema holding the library's tables.</summary>
     public string Schema => _schema.Name;
@@ -119,6 +130,15 @@ public sealed class NpgsqlReadModelStore
             throw new ReadModelKitException("ReadModelKit.Npgsql cannot start: " + string.Join("; ", problems) + ".");
         }
 
+        var maskedKeys = _projections.Values
+            .SelectMany(p => PiiPolicy.For(p.Contract).MaskedColumns.Intersect(_options.Mappings[p.Contract.Name].KeyColumns ?? [], StringComparer.Ordinal)
+                .Select(c => $"projection '{p.Contract.Name}' declares key column '{c}' masked: keys appear in incidents, dead letters and logs, so key the table by an id and keep the personal value in a value column"))
+            .ToList();
+        if (maskedKeys.Count > 0)
+        {
+            throw new ReadModelKitException("ReadModelKit.Npgsql cannot start: " + string.Join("; ", maskedKeys) + ".");
+        }
+
         var appliers = new Dictionary<string, ProjectionApplier>(StringComparer.Ordinal);
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -126,7 +146,8 @@ public sealed class NpgsqlReadModelStore
             foreach (var (name, projection) in _projections)
             {
                 var table = await ReadModelTableInspector.InspectAsync(connection, name, _options.Mappings[name], cancellationToken).ConfigureAwait(false);
-                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"));
+                var privacy = new ProjectionPrivacy(name, PiiPolicy.For(projection.Contract), PiiMasker, _sealer);
+                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"), privacy);
             }
         }
 

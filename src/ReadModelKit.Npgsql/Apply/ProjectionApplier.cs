@@ -8,6 +8,7 @@ using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Diagnostics;
 using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Privacy;
 using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Projections;
 
@@ -37,8 +38,10 @@ public sealed class ProjectionApplier
         SqlIdentifier schema,
         ApplierOptions options,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        ProjectionPrivacy privacy)
     {
+        Privacy = privacy;
         _dataSource = dataSource;
         _projection = projection;
         Table = table;
@@ -54,6 +57,9 @@ public sealed class ProjectionApplier
 
     /// <summary>The checked table the projection writes.</summary>
     public ReadModelTable Table { get; }
+
+    /// <summary>How the contract's personal data is masked, sealed or redacted wherever the library stores or shows it.</summary>
+    internal ProjectionPrivacy Privacy { get; }
 
     /// <summary>Applies a batch from a source without positions (a broker, an application) to partition 0.</summary>
     /// <param name="batch">The events, in any order, duplicates allowed.</param>
@@ -91,7 +97,7 @@ public sealed class ProjectionApplier
             batch = batch.Where(e => e.Position > expected).ToList();
         }
 
-        var plan = BatchPlan.Create(_projection, Table, batch, _options.MaxHandlerAttempts);
+        var plan = BatchPlan.Create(_projection, Table, batch, _options.MaxHandlerAttempts, Privacy);
         ThrowIfHalting(plan);
         await EnsurePartitionAsync(partition, cancellationToken).ConfigureAwait(false);
         for (var retry = 0; ; retry++)
@@ -125,7 +131,7 @@ public sealed class ProjectionApplier
     /// <summary>Applies dead-lettered events again inside the caller's transaction (no position filter, no compare-and-set).</summary>
     internal async Task<ApplyResult> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken)
     {
-        var plan = BatchPlan.Create(_projection, Table, events, _options.MaxHandlerAttempts);
+        var plan = BatchPlan.Create(_projection, Table, events, _options.MaxHandlerAttempts, Privacy);
         ThrowIfHalting(plan);
         return await ApplyPlanAsync(connection, transaction, plan, events, null, 0, replay: true, cancellationToken).ConfigureAwait(false);
     }
@@ -146,7 +152,7 @@ public sealed class ProjectionApplier
         if (plan.Poison.Count > 0 && Contract.FailurePolicy == FailurePolicy.Halt)
         {
             var first = plan.Poison[0];
-            throw new ProjectionHaltedException(Contract.Name, first.Envelope.EventId, first.Attempts, first.Error);
+            throw new ProjectionHaltedException(Contract.Name, first.Envelope.EventId, first.Attempts, Privacy.MaskException(first.Error, first.Envelope.Payload));
         }
     }
 
@@ -169,10 +175,10 @@ public sealed class ProjectionApplier
         {
             foreach (var poison in plan.Poison)
             {
-                NpgsqlLog.DeadLettered(_logger, Contract.Name, poison.Envelope.EventId, poison.Envelope.Type, poison.Envelope.OrderingKey, poison.Attempts, poison.Error);
+                NpgsqlLog.DeadLettered(_logger, Contract.Name, poison.Envelope.EventId, poison.Envelope.Type, poison.Envelope.OrderingKey, poison.Attempts, Privacy.MaskException(poison.Error, poison.Envelope.Payload));
             }
 
-            deadLettered = await InsertDeadLettersAsync(connection, transaction, plan.Poison.Select(p => (p.Envelope, "dead", p.Error.Message, p.Attempts)), cancellationToken).ConfigureAwait(false);
+            deadLettered = await InsertDeadLettersAsync(connection, transaction, plan.Poison.Select(p => (p.Envelope, "dead", Privacy.MaskError(p.Error.Message, p.Envelope.Payload)!, p.Attempts)), cancellationToken).ConfigureAwait(false);
         }
 
         var maxPosition = batch.Count == 0 ? 0 : batch.Max(e => e.Position.Value);
@@ -267,7 +273,7 @@ public sealed class ProjectionApplier
         p.Add(new NpgsqlParameter<long[]> { TypedValue = list.Select(r => r.Envelope.Position.Value).ToArray() });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Type).ToArray() });
         p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = list.Select(r => r.Envelope.OccurredAt.UtcDateTime).ToArray() });
-        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Payload.GetRawText()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => Privacy.PayloadAtRest(r.Envelope.Payload)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Status).ToArray() });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Error).ToArray() });
         p.Add(new NpgsqlParameter<int[]> { TypedValue = list.Select(r => r.Attempts).ToArray() });

@@ -73,7 +73,7 @@ public sealed class DriftReconciler
         using var activity = ReadModelKitDiagnostics.StartActivity("drift_check", projectionName);
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
-        var sink = new DriftSink(options, options.RecordIncidents ? (d, ct) => _incidents.RecordAsync(table, d, _time.GetUtcNow(), ct) : null);
+        var sink = new DriftSink(options, options.RecordIncidents ? (d, ct) => _incidents.RecordAsync(table, d, _time.GetUtcNow(), ct) : null, _store.GetApplier(projectionName).Privacy.Mask);
         IDriftDetector detector = _source is null
             ? new SameDatabaseDetector(_store.DataSource, table, _schema, options)
             : new CrossDatabaseDetector(_source, _store.DataSource, table, _schema, options);

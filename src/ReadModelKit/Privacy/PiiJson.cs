@@ -14,9 +14,9 @@ public static class PiiJson
     /// <param name="root">The document.</param>
     /// <param name="isTarget">Whether a property name is replaced.</param>
     /// <param name="anyDepth">Search nested objects and arrays, or only the root object's own properties.</param>
-    /// <param name="replace">Writes the replacement of one value.</param>
+    /// <param name="replace">Writes the replacement of one value, given the property name and the value.</param>
     /// <returns>The rewritten JSON text, or null when no property was replaced.</returns>
-    public static string? Rewrite(JsonElement root, Func<string, bool> isTarget, bool anyDepth, Action<Utf8JsonWriter, JsonElement> replace)
+    public static string? Rewrite(JsonElement root, Func<string, bool> isTarget, bool anyDepth, Action<Utf8JsonWriter, string, JsonElement> replace)
     {
         ArgumentNullException.ThrowIfNull(isTarget);
         ArgumentNullException.ThrowIfNull(replace);
@@ -75,7 +75,7 @@ public static class PiiJson
         }
     }
 
-    private static void Write(Utf8JsonWriter writer, JsonElement element, Func<string, bool> isTarget, bool anyDepth, Action<Utf8JsonWriter, JsonElement> replace, int depth)
+    private static void Write(Utf8JsonWriter writer, JsonElement element, Func<string, bool> isTarget, bool anyDepth, Action<Utf8JsonWriter, string, JsonElement> replace, int depth)
     {
         switch (element.ValueKind)
         {
@@ -86,7 +86,7 @@ public static class PiiJson
                     writer.WritePropertyName(property.Name);
                     if (isTarget(property.Name) && property.Value.ValueKind != JsonValueKind.Null)
                     {
-                        replace(writer, property.Value);
+                        replace(writer, property.Name, property.Value);
                     }
                     else
                     {

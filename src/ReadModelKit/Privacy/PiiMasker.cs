@@ -72,7 +72,7 @@ public sealed class PiiMasker
         }
 
         using var document = JsonDocument.Parse(rowJson);
-        return PiiJson.Rewrite(document.RootElement, columns.Contains, anyDepth: false, (writer, value) => writer.WriteStringValue(Digest(value)))
+        return PiiJson.Rewrite(document.RootElement, columns.Contains, anyDepth: false, (writer, _, value) => writer.WriteStringValue(Digest(value)))
             ?? rowJson;
     }
 
@@ -83,7 +83,7 @@ public sealed class PiiMasker
     public string MaskPayload(JsonElement payload, Func<string, bool> isHidden)
     {
         ArgumentNullException.ThrowIfNull(isHidden);
-        return PiiJson.Rewrite(payload, isHidden, anyDepth: true, (writer, value) => writer.WriteStringValue(Digest(value)))
+        return PiiJson.Rewrite(payload, isHidden, anyDepth: true, (writer, _, value) => writer.WriteStringValue(Digest(value)))
             ?? PiiJson.RawText(payload);
     }
 
@@ -119,6 +119,28 @@ public sealed class PiiMasker
         }
 
         return text;
+    }
+
+    /// <summary>
+    /// Returns <paramref name="error"/> itself when its text quotes none of <paramref name="values"/>; otherwise a
+    /// <see cref="MaskedException"/> carrying its message and full text with those values masked (<see cref="MaskText"/>).
+    /// </summary>
+    /// <param name="error">The error.</param>
+    /// <param name="values">The hidden values (from <see cref="PiiJson.Collect"/>).</param>
+    public Exception MaskException(Exception error, IReadOnlyCollection<JsonElement> values)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0)
+        {
+            return error;
+        }
+
+        var text = error.ToString();
+        var masked = MaskText(text, values)!;
+        return string.Equals(text, masked, StringComparison.Ordinal)
+            ? error
+            : new MaskedException(error.GetType().FullName ?? error.GetType().Name, MaskText(error.Message, values)!, masked);
     }
 
     private string Hash(string canonical)
