@@ -56,7 +56,7 @@ public sealed class NpgsqlReadModelStore
         PiiMasker = NpgsqlReadModelOptions.Decode(options.PiiDigestKey) is { } digestKey ? new PiiMasker(digestKey) : PiiMasker.Ephemeral();
         _sealer = NpgsqlReadModelOptions.Decode(options.PiiSealingKey) is { } sealingKey ? new PayloadSealer(sealingKey) : null;
         DeadLetters = new DeadLetterStore(dataSource.DataSource, _schema, GetApplier, _logger);
-        Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger);
+        Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger, GetApplier);
         Outbox = new OutboxWriter(_schema, options.Outbox);
         var status = new ProjectionStatusReader(dataSource.DataSource, _schema, _time);
         Freshness = new ProjectionFreshness(status, GetApplier, _time);
@@ -66,7 +66,7 @@ public sealed class NpgsqlReadModelStore
     /// <summary>Lists, replays and skips dead-lettered events.</summary>
     public DeadLetterStore DeadLetters { get; }
 
-    /// <summary>Bounded pruning of inbox rows and tombstones.</summary>
+    /// <summary>Bounded pruning of inbox rows, tombstones, resolved dead letters and repaired drift incidents; purging of personal data from open dead letters.</summary>
     public RetentionPruner Retention { get; }
 
     /// <summary>Appends events to the transactional outbox inside the application's command transaction.</summary>

@@ -25,4 +25,7 @@ internal static partial class NpgsqlLog
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Pruned {Rows} row(s) from {Table} in {Batches} batch(es)")]
     public static partial void Pruned(ILogger logger, string table, long rows, int batches);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Projection {ProjectionName}: masked and prohibited fields of {Payloads} open dead letter(s) replaced by digests")]
+    public static partial void PayloadsPurged(ILogger logger, string projectionName, long payloads);
 }
