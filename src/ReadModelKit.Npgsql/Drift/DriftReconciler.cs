@@ -129,7 +129,8 @@ public sealed class DriftReconciler
     }
 
     /// <summary>
-    /// Repairs the drift a check recorded: every open incident of the report's projection is recomputed from the source in batches.
+    /// Repairs the drift a check recorded: every open incident of the report's projection within the report's scope (one tenant, a key
+    /// range, or all keys) is recomputed from the source in batches; incidents outside the scope are left alone.
     /// Refuses when the report's drift is above <see cref="DriftRepairOptions.MaxDriftShare"/> of the checked rows (and more than
     /// <see cref="DriftRepairOptions.SmallDriftKeys"/> keys), or when the check could not record all of it: a rebuild is the right tool then.
     /// </summary>
@@ -149,7 +150,7 @@ public sealed class DriftReconciler
         }
 
         var repairer = await GetRepairerAsync(report.ProjectionName, cancellationToken).ConfigureAwait(false);
-        var result = await repairer.RepairOpenIncidentsAsync(options.BatchSize, cancellationToken).ConfigureAwait(false);
+        var result = await repairer.RepairOpenIncidentsAsync(report.Scope, options.BatchSize, cancellationToken).ConfigureAwait(false);
         Record(report.ProjectionName, result);
         return result;
     }
