@@ -147,6 +147,11 @@ public sealed class NpgsqlReadModelStore
             {
                 var table = await ReadModelTableInspector.InspectAsync(connection, name, _options.Mappings[name], cancellationToken).ConfigureAwait(false);
                 var privacy = new ProjectionPrivacy(name, PiiPolicy.For(projection.Contract), PiiMasker, _sealer);
+                if (_sealer is null && (privacy.Policy.MaskedFields.Count > 0 || privacy.Policy.ProhibitedFields.Count > 0))
+                {
+                    NpgsqlLog.NoSealingKey(_logger, name, string.Join(", ", privacy.Policy.MaskedFields.Concat(privacy.Policy.ProhibitedFields).Order(StringComparer.Ordinal)));
+                }
+
                 appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"), privacy);
             }
         }

@@ -34,7 +34,7 @@ internal sealed class ProjectionPrivacy
     /// <summary>How a value of <paramref name="column"/> may appear in an error message: as is, or as its digest for a masked column.</summary>
     public string Describe(string column, object? value) =>
         value is not null && Policy.MaskedColumns.Contains(column)
-            ? _masker.Digest(JsonSerializer.SerializeToElement(value, value.GetType()))
+            ? _masker.Digest(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "")
             : value?.ToString() ?? "null";
 
     /// <summary>

@@ -9,7 +9,8 @@ namespace ReadModelKit.Npgsql.Tests.Privacy;
 
 /// <summary>
 /// A case list with the masked column <c>party_display_name</c> (payload field <c>partyDisplayName</c>, masked) and a prohibited
-/// payload field <c>nationalId</c>. <c>PartySet</c> writes a row; <c>BadParty</c> throws a message quoting the party's name.
+/// payload field <c>nationalId</c>. <c>PartySet</c> writes a row; <c>BadParty</c> throws a message quoting the party's name;
+/// <c>WrongParty</c> writes a value that does not fit the column.
 /// </summary>
 public sealed class PartyProjection(ProjectionContract contract) : IProjection
 {
@@ -72,7 +73,8 @@ public sealed class PartyProjection(ProjectionContract contract) : IProjection
         }
 
         var key = new RowKey(payload.GetProperty("tenant").GetString()!, payload.GetProperty("case").GetInt32());
-        return [RowChange.Upsert(key, envelope.Version, new Dictionary<string, object?> { ["status"] = payload.GetProperty("status").GetString(), ["party_display_name"] = name })];
+        object? party = envelope.Type == "WrongParty" ? new System.Text.StringBuilder(name) : name; // not a string: does not fit the text column
+        return [RowChange.Upsert(key, envelope.Version, new Dictionary<string, object?> { ["status"] = payload.GetProperty("status").GetString(), ["party_display_name"] = party })];
     }
 
     public static EventEnvelope Event(string type, string tenant, int caseId, long version, string party, string nationalId = "NID-000") => new()

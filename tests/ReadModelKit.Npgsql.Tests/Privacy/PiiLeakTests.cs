@@ -55,13 +55,17 @@ public sealed class PiiLeakTests(PostgresSchemaFixture db) : IClassFixture<Postg
 
         // A poison event quoting the values, an event parked behind it, and the same event under the Halt policy.
         var bad = Event("BadParty", "t2", 1, 1, secret, nationalId);
-        var dead = await applier.ApplyAsync([bad, Event("PartySet", "t2", 1, 2, other)]);
+        var wrong = Event("WrongParty", "t3", 1, 1, secret);
+        var dead = await applier.ApplyAsync([bad, Event("PartySet", "t2", 1, 2, other), wrong]);
         var halted = await Assert.ThrowsAsync<ProjectionHaltedException>(async () => await store.GetApplier("leak_halt").ApplyAsync([Event("BadParty", "t2", 1, 1, secret, nationalId)]));
         var listing = await store.DeadLetters.ListAsync("leak");
         var refused = await Assert.ThrowsAsync<RedactedPayloadException>(() => store.DeadLetters.ReplayAsync("leak", "t2/1"));
 
-        Assert.Equal((1, 1), (dead.DeadLettered, dead.Parked));
-        var deadLetter = Assert.Single(listing, d => d.Status == "dead");
+        Assert.Equal((2, 1), (dead.DeadLettered, dead.Parked));
+        Assert.Equal(
+            $"Projection 'leak' emitted an invalid row change for event {wrong.EventId}: the value {Digest(store, secret)} (StringBuilder) does not fit column 'party_display_name' of type text.",
+            Assert.Single(listing, d => d.Envelope.EventId == wrong.EventId).Error);
+        var deadLetter = Assert.Single(listing, d => d.Envelope.EventId == bad.EventId);
         Assert.Equal(Digest(store, secret), deadLetter.Envelope.Payload.GetProperty("partyDisplayName").GetString());
         Assert.Equal(Digest(store, secret), deadLetter.Envelope.Payload.GetProperty("history")[0].GetProperty("partyDisplayName").GetString());
         Assert.Equal(Digest(store, nationalId), deadLetter.Envelope.Payload.GetProperty("nationalId").GetString());
@@ -70,7 +74,8 @@ public sealed class PiiLeakTests(PostgresSchemaFixture db) : IClassFixture<Postg
         Assert.Equal(
             $"Dead letter of event {bad.EventId} of projection 'leak' cannot be replayed: field(s) nationalId, partyDisplayName hold personal data that was stored as digests (no PiiSealingKey was configured, or the payload was purged). Skip the event (DeadLetterStore.SkipAsync) and re-deliver it from its source; configure NpgsqlReadModelOptions.PiiSealingKey so later dead letters can be replayed.",
             refused.Message);
-        Assert.Equal(2, (await store.DeadLetters.ListAsync("leak")).Count); // the refused replay changed nothing
+        Assert.Equal(3, (await store.DeadLetters.ListAsync("leak")).Count); // the refused replay changed nothing
+        Assert.Contains(loggers.Entries, e => e.Id.Id == 2041 && e.Text.StartsWith("Projection leak hides payload field(s) nationalId, partyDisplayName but no PiiSealingKey is configured", StringComparison.Ordinal));
         Assert.Contains($"cannot parse party '{Digest(store, secret)}'", halted.Message, StringComparison.Ordinal);
         Assert.Contains(loggers.Entries, e => e.Id.Id == 2003 && e.Text.Contains(Digest(store, secret), StringComparison.Ordinal));
 
