@@ -40,19 +40,7 @@ public sealed class RetentionPruner
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <returns>The number of rows deleted.</returns>
     public Task<long> PruneInboxAsync(string projectionName, TimeSpan retention, int batchSize = 1000, int maxBatches = 100, CancellationToken cancellationToken = default) =>
-        PruneAsync(
-            $"{_schema.Quoted}.inbox",
-            $"""
-            DELETE FROM {_schema.Quoted}.inbox WHERE ctid = ANY(ARRAY(
-                SELECT ctid FROM {_schema.Quoted}.inbox
-                WHERE projection_name = $1 AND processed_at < $2
-                LIMIT $3 FOR UPDATE SKIP LOCKED))
-            """,
-            projectionName,
-            retention,
-            batchSize,
-            maxBatches,
-            cancellationToken);
+        PruneLibraryTableAsync("inbox", "processed_at", projectionName, retention, batchSize, maxBatches, cancellationToken);
 
     /// <summary>
     /// Physically deletes rows tombstoned more than <paramref name="horizon"/> ago. After that, an upsert older than the
@@ -95,19 +83,7 @@ public sealed class RetentionPruner
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <returns>The number of rows deleted.</returns>
     public Task<long> PruneDeadLettersAsync(string projectionName, TimeSpan retention, int batchSize = 1000, int maxBatches = 100, CancellationToken cancellationToken = default) =>
-        PruneAsync(
-            $"{_schema.Quoted}.dead_letter",
-            $"""
-            DELETE FROM {_schema.Quoted}.dead_letter WHERE ctid = ANY(ARRAY(
-                SELECT ctid FROM {_schema.Quoted}.dead_letter
-                WHERE projection_name = $1 AND resolved_at < $2
-                LIMIT $3 FOR UPDATE SKIP LOCKED))
-            """,
-            projectionName,
-            retention,
-            batchSize,
-            maxBatches,
-            cancellationToken);
+        PruneLibraryTableAsync("dead_letter", "resolved_at", projectionName, retention, batchSize, maxBatches, cancellationToken);
 
     /// <summary>
     /// Deletes drift incidents of <paramref name="projectionName"/> repaired more than <paramref name="retention"/> ago. Open incidents
@@ -120,19 +96,7 @@ public sealed class RetentionPruner
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <returns>The number of rows deleted.</returns>
     public Task<long> PruneDriftIncidentsAsync(string projectionName, TimeSpan retention, int batchSize = 1000, int maxBatches = 100, CancellationToken cancellationToken = default) =>
-        PruneAsync(
-            $"{_schema.Quoted}.drift_incident",
-            $"""
-            DELETE FROM {_schema.Quoted}.drift_incident WHERE ctid = ANY(ARRAY(
-                SELECT ctid FROM {_schema.Quoted}.drift_incident
-                WHERE projection_name = $1 AND repaired_at < $2
-                LIMIT $3 FOR UPDATE SKIP LOCKED))
-            """,
-            projectionName,
-            retention,
-            batchSize,
-            maxBatches,
-            cancellationToken);
+        PruneLibraryTableAsync("drift_incident", "repaired_at", projectionName, retention, batchSize, maxBatches, cancellationToken);
 
     /// <summary>
     /// Replaces the masked and prohibited fields of the projection's open dead letters (sealed or, from before a policy change, in the
@@ -153,6 +117,25 @@ public sealed class RetentionPruner
         var changed = await Privacy.DeadLetterPayloadPurger.PurgeAsync(_dataSource, _schema, projectionName, privacy, batchSize, maxBatches, cancellationToken).ConfigureAwait(false);
         NpgsqlLog.PayloadsPurged(_logger, projectionName, changed);
         return changed;
+    }
+
+    /// <summary>Deletes a projection's rows of one library table whose <paramref name="timeColumn"/> is older than <paramref name="age"/>.</summary>
+    private Task<long> PruneLibraryTableAsync(string table, string timeColumn, string projectionName, TimeSpan age, int batchSize, int maxBatches, CancellationToken cancellationToken)
+    {
+        var qualified = $"{_schema.Quoted}.{table}";
+        return PruneAsync(
+            qualified,
+            $"""
+            DELETE FROM {qualified} WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM {qualified}
+                WHERE projection_name = $1 AND {timeColumn} < $2
+                LIMIT $3 FOR UPDATE SKIP LOCKED))
+            """,
+            projectionName,
+            age,
+            batchSize,
+            maxBatches,
+            cancellationToken);
     }
 
     private async Task<long> PruneAsync(string tableName, string sql, string projectionName, TimeSpan age, int batchSize, int maxBatches, CancellationToken cancellationToken)

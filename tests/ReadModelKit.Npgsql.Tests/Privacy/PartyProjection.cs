@@ -1,8 +1,11 @@
+using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using ReadModelKit.Changes;
 using ReadModelKit.Contracts;
 using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Tests.Infrastructure;
 using ReadModelKit.Projections;
 
 namespace ReadModelKit.Npgsql.Tests.Privacy;
@@ -62,6 +65,35 @@ public sealed class PartyProjection(ProjectionContract contract) : IProjection
         ValueColumns = ["status", "party_display_name"],
         RecomputeSql = $"SELECT tenant_id, case_id, status, party_display_name FROM {table}_src",
     };
+
+    /// <summary>
+    /// Creates the tables of each projection (read model and <c>_src</c> source, unless <paramref name="createTables"/> is false) in the
+    /// fixture's schema, and an initialized store over them with the library's tables in <c>{schema}_rmk</c>.
+    /// </summary>
+    public static async Task<NpgsqlReadModelStore> CreateStoreAsync(
+        PostgresSchemaFixture db,
+        IReadOnlyList<PartyProjection> projections,
+        Action<NpgsqlReadModelOptions>? configure = null,
+        ILoggerFactory? loggers = null,
+        bool createTables = true)
+    {
+        var options = new NpgsqlReadModelOptions { Schema = db.Schema + "_rmk" };
+        foreach (var projection in projections)
+        {
+            var name = projection.Contract.Name;
+            if (createTables)
+            {
+                await db.ExecuteAsync(string.Format(CultureInfo.InvariantCulture, TableSql, name));
+            }
+
+            options.Map(name, Mapping(name));
+        }
+
+        configure?.Invoke(options);
+        var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(db.DataSource), options, projections, TimeProvider.System, loggers);
+        await store.InitializeAsync();
+        return store;
+    }
 
     public IEnumerable<RowChange> Project(EventEnvelope envelope)
     {

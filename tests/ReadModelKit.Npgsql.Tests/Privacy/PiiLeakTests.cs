@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
@@ -219,25 +218,7 @@ public sealed class PiiLeakTests(PostgresSchemaFixture db) : IClassFixture<Postg
         bool createTables = true)
     {
         var projection = new PartyProjection(contractOverride ?? ContractFor(name));
-        var projections = new List<Projections.IProjection> { projection };
-        if (createTables)
-        {
-            await db.ExecuteAsync(string.Format(CultureInfo.InvariantCulture, TableSql, name));
-        }
-
-        var options = new NpgsqlReadModelOptions { Schema = LibrarySchema };
-        options.Map(name, PartyProjection.Mapping(name));
-        if (second is not null)
-        {
-            var secondName = second.Contract.Name;
-            await db.ExecuteAsync(string.Format(CultureInfo.InvariantCulture, TableSql, secondName));
-            options.Map(secondName, PartyProjection.Mapping(secondName));
-            projections.Add(second);
-        }
-
-        configure?.Invoke(options);
-        var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(db.DataSource), options, projections, TimeProvider.System, loggers);
-        await store.InitializeAsync();
+        var store = await CreateStoreAsync(db, second is null ? [projection] : [projection, second], configure, loggers, createTables);
         return (store, projection);
     }
 }

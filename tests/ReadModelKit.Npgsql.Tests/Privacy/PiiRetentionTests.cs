@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using ReadModelKit.Npgsql.Drift;
 using ReadModelKit.Npgsql.Privacy;
@@ -67,14 +66,6 @@ public sealed class PiiRetentionTests(PostgresSchemaFixture db) : IClassFixture<
             await db.ScalarAsync<string>($"SELECT string_agg((row_key->>1) || ':' || CASE WHEN repaired_at IS NULL THEN 'open' ELSE 'repaired' END, ',' ORDER BY row_key->>1) FROM {Incidents} WHERE projection_name = 'prune'"));
     }
 
-    private async Task<NpgsqlReadModelStore> CreateAsync(string name, Action<NpgsqlReadModelOptions> configure)
-    {
-        await db.ExecuteAsync(string.Format(CultureInfo.InvariantCulture, TableSql, name));
-        var options = new NpgsqlReadModelOptions { Schema = db.Schema + "_rmk" };
-        options.Map(name, PartyProjection.Mapping(name));
-        configure(options);
-        var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(db.DataSource), options, [new PartyProjection(ContractFor(name))], TimeProvider.System);
-        await store.InitializeAsync();
-        return store;
-    }
+    private Task<NpgsqlReadModelStore> CreateAsync(string name, Action<NpgsqlReadModelOptions> configure) =>
+        CreateStoreAsync(db, [new PartyProjection(ContractFor(name))], configure);
 }
