@@ -41,6 +41,7 @@ public sealed class NpgsqlReadModelStore
     /// <param name="projections">The registered projections.</param>
     /// <param name="time">The clock.</param>
     /// <param name="loggers">Logger factory, or null for none.</param>
+    /// <exception cref="ReadModelKitException"><see cref="NpgsqlReadModelOptions.PiiDigestKey"/> or <see cref="NpgsqlReadModelOptions.PiiSealingKey"/> is not a valid key.</exception>
     public NpgsqlReadModelStore(ReadModelKitDataSource dataSource, NpgsqlReadModelOptions options, IEnumerable<IProjection> projections, TimeProvider time, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -53,6 +54,12 @@ public sealed class NpgsqlReadModelStore
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("ReadModelKit.Npgsql");
         _schema = SqlIdentifier.From(options.Schema, "ReadModelKit schema");
+        var keyErrors = options.ValidateKeys();
+        if (keyErrors.Count > 0)
+        {
+            throw new ReadModelKitException($"ReadModelKit.Npgsql options are invalid ({keyErrors.Count}):{Environment.NewLine} - {string.Join(Environment.NewLine + " - ", keyErrors)}");
+        }
+
         PiiMasker = NpgsqlReadModelOptions.Decode(options.PiiDigestKey) is { } digestKey ? new PiiMasker(digestKey) : PiiMasker.Ephemeral();
         _sealer = NpgsqlReadModelOptions.Decode(options.PiiSealingKey) is { } sealingKey ? new PayloadSealer(sealingKey) : null;
         DeadLetters = new DeadLetterStore(dataSource.DataSource, _schema, GetApplier, _logger);
@@ -111,7 +118,7 @@ public sealed class NpgsqlReadModelStore
     /// </summary>
     /// <param name="cancellationToken">Cancels start-up.</param>
     /// <exception cref="ReadModelMappingException">A mapped table does not match its mapping.</exception>
-    /// <exception cref="ReadModelKitException">A mapping names an unregistered projection, or a registered projection has no mapping.</exception>
+    /// <exception cref="ReadModelKitException">A mapping names an unregistered projection, a registered projection has no mapping, or a contract declares a key column masked.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         var dataSource = _dataSource.DataSource;

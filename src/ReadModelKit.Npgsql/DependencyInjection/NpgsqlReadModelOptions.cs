@@ -59,6 +59,14 @@ public sealed class NpgsqlReadModelOptions
             errors.Add($"Schema '{Schema}' is not a valid identifier: use 1-63 ASCII letters, digits or underscores, not starting with a digit.");
         }
 
+        errors.AddRange(ValidateKeys());
+        return errors;
+    }
+
+    /// <summary>Every problem of <see cref="PiiDigestKey"/> and <see cref="PiiSealingKey"/>; empty when both are valid or unset.</summary>
+    internal IReadOnlyList<string> ValidateKeys()
+    {
+        var errors = new List<string>();
         CheckKey(PiiDigestKey, nameof(PiiDigestKey), bytes => bytes >= ReadModelKit.Privacy.PiiMasker.MinKeyBytes, $"at least {ReadModelKit.Privacy.PiiMasker.MinKeyBytes} bytes", errors);
         CheckKey(PiiSealingKey, nameof(PiiSealingKey), bytes => bytes == Privacy.PayloadSealer.KeyBytes, $"exactly {Privacy.PayloadSealer.KeyBytes} bytes", errors);
         return errors;

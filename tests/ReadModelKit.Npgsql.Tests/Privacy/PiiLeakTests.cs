@@ -175,6 +175,9 @@ public sealed class PiiLeakTests(PostgresSchemaFixture db) : IClassFixture<Postg
                 "PiiSealingKey has 16 byte(s) but needs exactly 32 bytes: generate one with Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).",
             ],
             options.Validate());
+        Assert.Equal(
+            $"ReadModelKit.Npgsql options are invalid (2):{Environment.NewLine} - {options.Validate()[0]}{Environment.NewLine} - {options.Validate()[1]}",
+            Assert.Throws<Exceptions.ReadModelKitException>(() => new NpgsqlReadModelStore(new ReadModelKitDataSource(db.DataSource), options, [], TimeProvider.System)).Message);
     }
 
     /// <summary>Every row of every table in the library schema, cast to text.</summary>
