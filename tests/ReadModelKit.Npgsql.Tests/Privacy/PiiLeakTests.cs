@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Npgsql;
 using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Drift;
@@ -87,7 +86,7 @@ public sealed class PiiLeakTests(PostgresSchemaFixture db) : IClassFixture<Postg
             ("refused", refused.ToString()),
         };
         texts.AddRange(loggers.Entries.Select(e => ($"log {e.Category} {e.Id}", e.Text)));
-        texts.AddRange(await LibraryRowsAsync());
+        texts.AddRange((await LibraryRows.ReadAsync(db)).Select(r => ($"table {r.Table}", r.Text)));
         foreach (var value in new[] { secret, other, nationalId })
         {
             Assert.DoesNotContain(texts, t => t.Text.Contains(value, StringComparison.Ordinal));
@@ -110,7 +109,7 @@ public sealed class PiiLeakTests(PostgresSchemaFixture db) : IClassFixture<Postg
         await applier.ApplyAsync([Event("BadParty", "t1", 1, 1, secret, nationalId), Event("PartySet", "t1", 1, 2, secret + " II")]);
         var stored = await db.ScalarAsync<string>($"SELECT payload::text FROM \"{LibrarySchema}\".dead_letter WHERE projection_name = 'sealed' AND status = 'dead'");
         var listing = await store.DeadLetters.ListAsync("sealed");
-        var rows = await LibraryRowsAsync();
+        var rows = await LibraryRows.ReadAsync(db);
 
         using (var payload = JsonDocument.Parse(stored!))
         {
@@ -178,36 +177,6 @@ public sealed class PiiLeakTests(PostgresSchemaFixture db) : IClassFixture<Postg
         Assert.Equal(
             $"ReadModelKit.Npgsql options are invalid (2):{Environment.NewLine} - {options.Validate()[0]}{Environment.NewLine} - {options.Validate()[1]}",
             Assert.Throws<Exceptions.ReadModelKitException>(() => new NpgsqlReadModelStore(new ReadModelKitDataSource(db.DataSource), options, [], TimeProvider.System)).Message);
-    }
-
-    /// <summary>Every row of every table in the library schema, cast to text.</summary>
-    private async Task<List<(string Where, string Text)>> LibraryRowsAsync()
-    {
-        var tables = new List<string>();
-        await using (var list = db.DataSource.CreateCommand("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1"))
-        {
-            list.Parameters.Add(new NpgsqlParameter<string> { TypedValue = LibrarySchema });
-            await using var reader = await list.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
-
-        Assert.Contains("dead_letter", tables);
-        Assert.Contains("drift_incident", tables);
-        var rows = new List<(string, string)>();
-        foreach (var table in tables)
-        {
-            await using var select = db.DataSource.CreateCommand($"SELECT t::text FROM \"{LibrarySchema}\".\"{table}\" AS t");
-            await using var reader = await select.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                rows.Add(($"table {table}", reader.GetString(0)));
-            }
-        }
-
-        return rows;
     }
 
     private static string Digest(NpgsqlReadModelStore store, string value) => store.PiiMasker.Digest(value);
