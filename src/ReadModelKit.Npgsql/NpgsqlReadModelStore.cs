@@ -12,6 +12,8 @@ using ReadModelKit.Npgsql.Health;
 using ReadModelKit.Npgsql.Maintenance;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Outbox;
+using ReadModelKit.Npgsql.Privacy;
+using ReadModelKit.Privacy;
 using ReadModelKit.Npgsql.Schema;
 using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Projections;
@@ -31,6 +33,7 @@ public sealed class NpgsqlReadModelStore
     private readonly ILoggerFactory _loggers;
     private readonly SqlIdentifier _schema;
     private readonly ILogger _logger;
+    private readonly PayloadSealer? _sealer;
     private Dictionary<string, ProjectionApplier>? _appliers;
     private Drift.DriftReconciler? _drift;
     private Control.ProjectionControl? _control;
@@ -42,6 +45,7 @@ public sealed class NpgsqlReadModelStore
     /// <param name="time">The clock.</param>
     /// <param name="loggers">Logger factory, or null for none.</param>
     /// <exception cref="ProjectionContractException">A projection's contract is invalid; the message lists every problem.</exception>
+    /// <exception cref="ReadModelKitException"><see cref="NpgsqlReadModelOptions.PiiDigestKey"/> or <see cref="NpgsqlReadModelOptions.PiiSealingKey"/> is not a valid key.</exception>
     public NpgsqlReadModelStore(ReadModelKitDataSource dataSource, NpgsqlReadModelOptions options, IEnumerable<IProjection> projections, TimeProvider time, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -60,9 +64,17 @@ public sealed class NpgsqlReadModelStore
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("ReadModelKit.Npgsql");
         _schema = SqlIdentifier.From(options.Schema, "ReadModelKit schema");
+        var keyErrors = options.ValidateKeys();
+        if (keyErrors.Count > 0)
+        {
+            throw new ReadModelKitException($"ReadModelKit.Npgsql options are invalid ({keyErrors.Count}):{Environment.NewLine} - {string.Join(Environment.NewLine + " - ", keyErrors)}");
+        }
+
+        PiiMasker = NpgsqlReadModelOptions.Decode(options.PiiDigestKey) is { } digestKey ? new PiiMasker(digestKey) : PiiMasker.Ephemeral();
+        _sealer = NpgsqlReadModelOptions.Decode(options.PiiSealingKey) is { } sealingKey ? new PayloadSealer(sealingKey) : null;
         Checkpoints = new NpgsqlCheckpointStore(dataSource.DataSource, _schema, _time);
         DeadLetters = new DeadLetterStore(dataSource.DataSource, _schema, GetApplier, _logger);
-        Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger);
+        Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger, GetApplier);
         Outbox = new OutboxWriter(_schema, options.Outbox);
         var status = new ProjectionStatusReader(dataSource.DataSource, _schema, _time);
         Freshness = new ProjectionFreshness(status, GetApplier, _time);
@@ -75,7 +87,7 @@ public sealed class NpgsqlReadModelStore
     /// <summary>The owner of every projection's checkpoints (the only writer of the checkpoint table).</summary>
     public NpgsqlCheckpointStore Checkpoints { get; }
 
-    /// <summary>Bounded pruning of inbox rows and tombstones.</summary>
+    /// <summary>Bounded pruning of inbox rows, tombstones, resolved dead letters and repaired drift incidents; purging of personal data from open dead letters.</summary>
     public RetentionPruner Retention { get; }
 
     /// <summary>Appends events to the transactional outbox inside the application's command transaction.</summary>
@@ -89,6 +101,12 @@ public sealed class NpgsqlReadModelStore
 
     /// <summary>Pause, resume and restart of projections and partitions, obeyed by every runner node.</summary>
     public Control.ProjectionControl Control => _control ??= new Control.ProjectionControl(this);
+
+    /// <summary>
+    /// The masker whose digests stand in for masked values in drift incidents, reports, dead-letter listings and error texts; an
+    /// operator can digest a value to look for it (<see cref="PiiMasker.Digest(string)"/>).
+    /// </summary>
+    public PiiMasker PiiMasker { get; }
 
     /// <summary>The schema holding the library's tables.</summary>
     public string Schema => _schema.Name;
@@ -121,7 +139,7 @@ public sealed class NpgsqlReadModelStore
     /// <param name="cancellationToken">Cancels start-up.</param>
     /// <exception cref="ReadModelMappingException">A mapped table does not match its mapping.</exception>
     /// <exception cref="Drift.RecomputeSqlException">A mapping's recompute query holds more than one statement (checked before anything is written).</exception>
-    /// <exception cref="ReadModelKitException">A mapping names an unregistered projection, or a registered projection has no mapping.</exception>
+    /// <exception cref="ReadModelKitException">A mapping names an unregistered projection, or a registered projection has no mapping, or a contract declares a key column masked.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         foreach (var (name, mapping) in _options.Mappings)
@@ -148,6 +166,15 @@ public sealed class NpgsqlReadModelStore
             throw new ReadModelKitException("ReadModelKit.Npgsql cannot start: " + string.Join("; ", problems) + ".");
         }
 
+        var maskedKeys = _projections.Values
+            .SelectMany(p => PiiPolicy.For(p.Contract).MaskedColumns.Intersect(_options.Mappings[p.Contract.Name].KeyColumns ?? [], StringComparer.Ordinal)
+                .Select(c => $"projection '{p.Contract.Name}' declares key column '{c}' masked: keys appear in incidents, dead letters and logs, so key the table by an id and keep the personal value in a value column"))
+            .ToList();
+        if (maskedKeys.Count > 0)
+        {
+            throw new ReadModelKitException("ReadModelKit.Npgsql cannot start: " + string.Join("; ", maskedKeys) + ".");
+        }
+
         var appliers = new Dictionary<string, ProjectionApplier>(StringComparer.Ordinal);
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -155,7 +182,13 @@ public sealed class NpgsqlReadModelStore
             foreach (var (name, projection) in _projections)
             {
                 var table = await ReadModelTableInspector.InspectAsync(connection, name, _options.Mappings[name], cancellationToken).ConfigureAwait(false);
-                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, Checkpoints, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"));
+                var privacy = new ProjectionPrivacy(name, PiiPolicy.For(projection.Contract), PiiMasker, _sealer);
+                if (_sealer is null && (privacy.Policy.MaskedFields.Count > 0 || privacy.Policy.ProhibitedFields.Count > 0))
+                {
+                    NpgsqlLog.NoSealingKey(_logger, name, string.Join(", ", privacy.Policy.MaskedFields.Concat(privacy.Policy.ProhibitedFields).Order(StringComparer.Ordinal)));
+                }
+
+                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, Checkpoints, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"), privacy);
             }
         }
 

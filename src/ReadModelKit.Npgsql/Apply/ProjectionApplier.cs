@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -12,6 +11,7 @@ using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Exceptions;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Resilience;
+using ReadModelKit.Npgsql.Privacy;
 using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Projections;
 
@@ -43,8 +43,10 @@ public sealed class ProjectionApplier
         ApplierOptions options,
         TimeProvider time,
         ILogger logger,
+        ProjectionPrivacy privacy,
         string track = CheckpointSet.LiveTrack)
     {
+        Privacy = privacy;
         _dataSource = dataSource;
         _projection = projection;
         Table = table;
@@ -64,6 +66,9 @@ public sealed class ProjectionApplier
 
     /// <summary>The checkpoint set this applier advances.</summary>
     public CheckpointSet Checkpoints { get; }
+
+    /// <summary>How the contract's personal data is masked, sealed or redacted wherever the library stores or shows it.</summary>
+    internal ProjectionPrivacy Privacy { get; }
 
     /// <summary>Applies a batch from a source without positions (a broker, an application) to partition 0.</summary>
     /// <param name="batch">The events, in any order, duplicates allowed.</param>
@@ -101,7 +106,7 @@ public sealed class ProjectionApplier
             batch = batch.Where(e => e.Position > expected).ToList();
         }
 
-        var plan = BatchPlan.Create(_projection, Table, batch, _options.MaxHandlerAttempts);
+        var plan = BatchPlan.Create(_projection, Table, batch, _options.MaxHandlerAttempts, Privacy);
         ThrowIfHalting(plan);
         for (var retry = 0; ; retry++)
         {
@@ -137,7 +142,7 @@ public sealed class ProjectionApplier
     /// </summary>
     internal async Task<ApplyResult> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventEnvelope> events, int partition, CancellationToken cancellationToken)
     {
-        var plan = BatchPlan.Create(_projection, Table, events, _options.MaxHandlerAttempts);
+        var plan = BatchPlan.Create(_projection, Table, events, _options.MaxHandlerAttempts, Privacy);
         ThrowIfHalting(plan);
         return await ApplyPlanAsync(connection, transaction, plan, events, null, partition, replay: true, cancellationToken).ConfigureAwait(false);
     }
@@ -158,7 +163,7 @@ public sealed class ProjectionApplier
         if (plan.Poison.Count > 0 && Contract.FailurePolicy == FailurePolicy.Halt)
         {
             var first = plan.Poison[0];
-            throw new ProjectionHaltedException(Contract.Name, first.Envelope.EventId, first.Attempts, first.Error);
+            throw new ProjectionHaltedException(Contract.Name, first.Envelope.EventId, first.Attempts, Privacy.MaskException(first.Error, first.Envelope.Payload));
         }
     }
 
@@ -181,10 +186,10 @@ public sealed class ProjectionApplier
         {
             foreach (var poison in plan.Poison)
             {
-                NpgsqlLog.DeadLettered(_logger, Contract.Name, poison.Envelope.EventId, poison.Envelope.Type, poison.Envelope.OrderingKey, poison.Attempts, poison.Error);
+                NpgsqlLog.DeadLettered(_logger, Contract.Name, poison.Envelope.EventId, poison.Envelope.Type, poison.Envelope.OrderingKey, poison.Attempts, Privacy.MaskException(poison.Error, poison.Envelope.Payload));
             }
 
-            deadLettered = await InsertDeadLettersAsync(connection, transaction, plan.Poison.Select(p => (p.Envelope, "dead", p.Error.Message, p.Attempts)), cancellationToken).ConfigureAwait(false);
+            deadLettered = await InsertDeadLettersAsync(connection, transaction, plan.Poison.Select(p => (p.Envelope, "dead", Privacy.MaskError(p.Error.Message, p.Envelope.Payload)!, p.Attempts)), cancellationToken).ConfigureAwait(false);
         }
 
         var maxPosition = batch.Count == 0 ? 0 : batch.Max(e => e.Position.Value);
@@ -280,8 +285,7 @@ public sealed class ProjectionApplier
         p.Add(new NpgsqlParameter<long[]> { TypedValue = list.Select(r => r.Envelope.Position.Value).ToArray() });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Type).ToArray() });
         p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = list.Select(r => r.Envelope.OccurredAt.UtcDateTime).ToArray() });
-        // An event without a payload (default JsonElement) is kept with a JSON null payload rather than failing the whole batch.
-        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Payload.ValueKind == JsonValueKind.Undefined ? "null" : r.Envelope.Payload.GetRawText()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => Privacy.PayloadAtRest(r.Envelope.Payload)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Status).ToArray() });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Error).ToArray() });
         p.Add(new NpgsqlParameter<int[]> { TypedValue = list.Select(r => r.Attempts).ToArray() });

@@ -41,13 +41,14 @@ public sealed class DeadLetterStore
             ORDER BY ordering_key, version, id
             """);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
+        var privacy = _applier(projectionName).Privacy;
         var list = new List<DeadLetter>();
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             list.Add(new DeadLetter(
                 reader.GetInt64(0),
-                ReadEnvelope(reader, 1),
+                ReadEnvelope(reader, 1, (_, payload) => privacy.ForListing(payload)),
                 reader.GetString(8),
                 reader.IsDBNull(9) ? null : reader.GetString(9),
                 reader.GetInt32(10),
@@ -108,7 +109,7 @@ public sealed class DeadLetterStore
             using var reader = await take.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                events.Add(ReadEnvelope(reader, 0));
+                events.Add(ReadEnvelope(reader, 0, skipEventId is { } skip ? (id, payload) => id == skip ? payload : applier.Privacy.ForReplay(id, payload) : applier.Privacy.ForReplay));
             }
         }
 
@@ -136,18 +137,22 @@ public sealed class DeadLetterStore
         return result;
     }
 
-    private static EventEnvelope ReadEnvelope(NpgsqlDataReader reader, int offset)
+    /// <param name="reader">The row.</param>
+    /// <param name="offset">The column of the event id.</param>
+    /// <param name="payloadView">How the stored payload is shown (listing) or restored (replay); it sees the event id.</param>
+    private static EventEnvelope ReadEnvelope(NpgsqlDataReader reader, int offset, Func<Guid, JsonElement, JsonElement> payloadView)
     {
         using var payload = JsonDocument.Parse(reader.GetString(offset + 6));
+        var eventId = reader.GetGuid(offset);
         return new EventEnvelope
         {
-            EventId = reader.GetGuid(offset),
+            EventId = eventId,
             OrderingKey = reader.GetString(offset + 1),
             Version = reader.GetInt64(offset + 2),
             Position = new StreamPosition(reader.GetInt64(offset + 3)),
             Type = reader.GetString(offset + 4),
             OccurredAt = reader.GetFieldValue<DateTimeOffset>(offset + 5),
-            Payload = payload.RootElement.Clone(),
+            Payload = payloadView(eventId, payload.RootElement).Clone(),
         };
     }
 }

@@ -79,7 +79,7 @@ public sealed class DriftReconciler
         using var activity = ReadModelKitDiagnostics.StartActivity("drift_check", projectionName);
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
-        var sink = new DriftSink(options, options.RecordIncidents ? (d, ct) => _incidents.RecordAsync(table, d, _time.GetUtcNow(), ct) : null);
+        var sink = new DriftSink(options, options.RecordIncidents ? (d, ct) => _incidents.RecordAsync(table, d, _time.GetUtcNow(), ct) : null, _store.GetApplier(projectionName).Privacy.Mask);
         IDriftDetector detector = _source is null
             ? new SameDatabaseDetector(_store.DataSource, table, _schema, options)
             : new CrossDatabaseDetector(_source, _store.DataSource, table, _schema, options);
@@ -144,7 +144,8 @@ public sealed class DriftReconciler
     }
 
     /// <summary>
-    /// Repairs the drift a check recorded: every open incident of the report's projection is recomputed from the source in batches.
+    /// Repairs the drift a check recorded: every open incident of the report's projection within the report's scope (one tenant, a key
+    /// range, or all keys) is recomputed from the source in batches; incidents outside the scope are left alone.
     /// Refuses when the report's drift is above <see cref="DriftRepairOptions.MaxDriftShare"/> of the checked rows (and more than
     /// <see cref="DriftRepairOptions.SmallDriftKeys"/> keys), or when the check could not record all of it: a rebuild is the right tool then.
     /// </summary>
@@ -167,7 +168,7 @@ public sealed class DriftReconciler
         DriftRepairResult result;
         try
         {
-            result = await repairer.RepairOpenIncidentsAsync(options.BatchSize, cancellationToken).ConfigureAwait(false);
+            result = await repairer.RepairOpenIncidentsAsync(report.Scope, options.BatchSize, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException exception) when (RecomputeSqlException.IsQueryError(exception))
         {

@@ -39,14 +39,14 @@ internal sealed class DriftRepairer
         _statement = RecomputeStatement.Build(table.Table, expected);
     }
 
-    /// <summary>Repairs every open incident of the projection, oldest first.</summary>
-    public async Task<DriftRepairResult> RepairOpenIncidentsAsync(int batchSize, CancellationToken cancellationToken)
+    /// <summary>Repairs every open incident of the projection whose key is in <paramref name="scope"/>, oldest first.</summary>
+    public async Task<DriftRepairResult> RepairOpenIncidentsAsync(DriftScope scope, int batchSize, CancellationToken cancellationToken)
     {
         var result = default(DriftRepairResult);
         var after = 0L;
         while (true)
         {
-            var batch = await _incidents.OpenBatchAsync(_table, after, batchSize, cancellationToken).ConfigureAwait(false);
+            var batch = await _incidents.OpenBatchAsync(_table, after, batchSize, scope, byteWise: _source is not null, cancellationToken).ConfigureAwait(false);
             if (batch.Count == 0)
             {
                 return result;
