@@ -13,7 +13,10 @@ internal static class Backoff
     public static TimeSpan Delay(TimeSpan first, TimeSpan cap, int attempt)
     {
         var step = first.Ticks * Math.Pow(2, Math.Min(attempt, 30));
-        var capped = Math.Min(step, cap.Ticks);
-        return TimeSpan.FromTicks((long)(capped / 2 + Random.Shared.NextDouble() * capped / 2));
+        return Jitter(TimeSpan.FromTicks((long)Math.Min(step, cap.Ticks)));
     }
+
+    /// <summary>A delay drawn between half and all of <paramref name="step"/>.</summary>
+    /// <param name="step">The undisturbed delay.</param>
+    public static TimeSpan Jitter(TimeSpan step) => TimeSpan.FromTicks((long)(step.Ticks / 2.0 + Random.Shared.NextDouble() * step.Ticks / 2.0));
 }

@@ -267,7 +267,8 @@ public sealed class ProjectionRunner
 
             try
             {
-                var woken = await WakeSignal.WaitAsync(armed, idle, _time, cancellationToken).ConfigureAwait(false);
+                // After a failure the wait is jittered, so nodes that failed together do not retry together.
+                var woken = await WakeSignal.WaitAsync(armed, failed ? Backoff.Jitter(idle) : idle, _time, cancellationToken).ConfigureAwait(false);
 
                 // While events wait behind a long transaction, poll more often: its end may come without a notification.
                 var longest = works.Any(w => w.HeldBack) ? Min(_options.MinIdleDelay * 4, _options.MaxIdleDelay) : _options.MaxIdleDelay;
