@@ -43,23 +43,24 @@ internal sealed class LocalCluster
 
         RemoveStoppedClusters();
         var asPostgres = string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
-        var root = Path.Combine(Path.GetTempPath(), DirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(root);
-        if (asPostgres)
-        {
-            var chown = await ProcessRunner.RunAsync("chown", ["postgres:postgres", root], TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-            if (chown.ExitCode != 0)
-            {
-                failures.Add($"local binaries: running as root, but could not hand {root} to the postgres user: {chown.Output.Trim()}");
-                TryDelete(root);
-                return null;
-            }
-        }
-
         for (var attempt = 1; attempt <= 3; attempt++)
         {
+            // Each attempt starts over in a directory of its own, so a failed start (a port taken meanwhile) leaves nothing behind.
+            var root = Path.Combine(Path.GetTempPath(), DirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
+            Directory.CreateDirectory(root);
+            if (asPostgres)
+            {
+                var chown = await ProcessRunner.RunAsync("chown", ["postgres:postgres", root], TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                if (chown.ExitCode != 0)
+                {
+                    failures.Add($"local binaries: running as root, but could not hand {root} to the postgres user: {chown.Output.Trim()}");
+                    TryDelete(root);
+                    return null;
+                }
+            }
+
             var cluster = new LocalCluster(bin, root, asPostgres, FreePort());
-            var error = await cluster.InitAndStartAsync(attempt == 1, cancellationToken).ConfigureAwait(false);
+            var error = await cluster.InitAndStartAsync(cancellationToken).ConfigureAwait(false);
             if (error is null)
             {
                 await ThrowawayPostgres.WaitUntilReadyAsync(cluster.ConnectionString, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
@@ -68,13 +69,13 @@ internal sealed class LocalCluster
                 return cluster;
             }
 
+            await cluster.StopAsync().ConfigureAwait(false);
             if (attempt == 3)
             {
                 failures.Add("local binaries: " + error);
             }
         }
 
-        TryDelete(root);
         return null;
     }
 
@@ -89,15 +90,12 @@ internal sealed class LocalCluster
         TryDelete(_root);
     }
 
-    private async Task<string?> InitAndStartAsync(bool init, CancellationToken cancellationToken)
+    private async Task<string?> InitAndStartAsync(CancellationToken cancellationToken)
     {
-        if (init)
+        var initdb = await RunAsync("initdb", ["-D", DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"], cancellationToken).ConfigureAwait(false);
+        if (initdb.ExitCode != 0)
         {
-            var initdb = await RunAsync("initdb", ["-D", DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"], cancellationToken).ConfigureAwait(false);
-            if (initdb.ExitCode != 0)
-            {
-                return "initdb failed: " + initdb.Output.Trim();
-            }
+            return "initdb failed: " + initdb.Output.Trim();
         }
 
         var port = ConnectionString.Split(';')[1]["Port=".Length..];
