@@ -10,6 +10,9 @@ internal sealed class LocalCluster
     /// <summary>The prefix of every cluster directory under the temp path (CI cleans up after crashed test hosts by it).</summary>
     public const string DirectoryPrefix = "readmodelkit-pg-";
 
+    /// <summary>The file in a cluster directory holding the id of the process that owns the cluster (CI leaves clusters of live owners alone).</summary>
+    public const string OwnerFile = "owner.pid";
+
     private static readonly TimeSpan StoppedLongEnough = TimeSpan.FromMinutes(5);
 
     private readonly string _binDirectory;
@@ -48,6 +51,7 @@ internal sealed class LocalCluster
             // Each attempt starts over in a directory of its own, so a failed start (a port taken meanwhile) leaves nothing behind.
             var root = Path.Combine(Path.GetTempPath(), DirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
             Directory.CreateDirectory(root);
+            await File.WriteAllTextAsync(Path.Combine(root, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
             if (asPostgres)
             {
                 var chown = await ProcessRunner.RunAsync("chown", ["postgres:postgres", root], TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
@@ -148,18 +152,48 @@ internal sealed class LocalCluster
     }
 
     /// <summary>
-    /// Removes cluster directories a killed test host left behind: no server runs on them (no postmaster.pid) and they have not
-    /// changed for a while, so no other process is still creating them.
+    /// Removes cluster directories a killed test host left behind: no server runs on them (no postmaster.pid), and their owner
+    /// process is gone (or, without an owner file, they have not changed for a while), so no other process is still using them.
     /// </summary>
     private static void RemoveStoppedClusters()
     {
         foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
         {
             var stopped = !File.Exists(Path.Combine(directory, "data", "postmaster.pid"));
-            if (stopped && DateTime.UtcNow - Directory.GetLastWriteTimeUtc(directory) > StoppedLongEnough)
+            var abandoned = OwnerAlive(directory) is { } alive
+                ? !alive
+                : DateTime.UtcNow - Directory.GetLastWriteTimeUtc(directory) > StoppedLongEnough;
+            if (stopped && abandoned)
             {
                 TryDelete(directory);
             }
+        }
+    }
+
+    /// <summary>Whether the process named in the directory's owner file runs; null when there is no readable owner file.</summary>
+    private static bool? OwnerAlive(string directory)
+    {
+        try
+        {
+            if (!int.TryParse(File.ReadAllText(Path.Combine(directory, OwnerFile)), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+            {
+                return null;
+            }
+
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
