@@ -6,6 +6,7 @@ using ReadModelKit.Benchmarks.Apply;
 // Apply methods round-robin with per-round ratios (and row checks): ... -- --interleaved 7   (one round, a smoke test: -- --check)
 // End to end (outbox → runner → read model): ... -- end-to-end
 // Drift checks round-robin with per-round ratios to the naive join (quick, for profiling): ... -- --drift-interleaved 5
+// A clean same-database check at scale against the naive join in the same run: ... -- --drift-large 2 10000000
 switch (args)
 {
     case ["--check"]:
@@ -14,6 +15,8 @@ switch (args)
         return await InterleavedApplyRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture));
     case ["--drift-interleaved", var rounds]:
         return await ReadModelKit.Benchmarks.Drift.InterleavedDriftRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture));
+    case ["--drift-large", var rounds, var rows]:
+        return await ReadModelKit.Benchmarks.Drift.LargeDriftRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture), int.Parse(rows, CultureInfo.InvariantCulture));
     case ["end-to-end", ..]:
         return await ReadModelKit.Benchmarks.EndToEnd.EndToEndRun.MainAsync(args);
     default:

@@ -26,7 +26,7 @@ public sealed class CaseListWaitTests
 
             await ProjectionWait.UntilAppliedAsync(sandbox.Store, name, position, TimeSpan.FromMinutes(1));
 
-            Assert.Equal(["(acme, 11) v2 status='in_progress' assignee='cy' open_task_count=0"], (await sandbox.ReadRowsAsync()).Select(r => r.ToString()));
+            Assert.Equal(["(acme, 11) v2 status='in_progress' assignee='cy' open_task_count=0 party_display_name=NULL"], (await sandbox.ReadRowsAsync()).Select(r => r.ToString()));
         }
         finally
         {

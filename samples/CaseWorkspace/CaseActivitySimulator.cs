@@ -14,6 +14,7 @@ public sealed class CaseActivitySimulator(int seed)
 {
     private static readonly string[] Tenants = ["acme", "globex", "initech"];
     private static readonly string[] Agents = ["ana", "bayu", "chen", "dewi", "emeka", "farah"];
+    private static readonly string[] Parties = ["Siti Rahma", "John Okafor", "Maria Lopez", "Wei Zhang", "Aisha Bello"];
     private static readonly string[] TaskTitles = ["call customer", "request documents", "verify identity", "check transactions", "write summary"];
 
     private readonly Random _random = new(seed);
@@ -85,11 +86,11 @@ public sealed class CaseActivitySimulator(int seed)
     {
         var tenant = Tenants[_random.Next(Tenants.Length)];
         var id = _nextCaseId[tenant] = _nextCaseId.GetValueOrDefault(tenant, 1000) + 1;
-        var state = new CaseState(tenant, id) { Status = "open" };
+        var state = new CaseState(tenant, id) { Status = "open", PartyDisplayName = Parties[id % Parties.Length] };
         _cases.Add(state);
         var title = $"Case {id}: disputed payment";
-        Add(sql, "INSERT INTO case_workspace.cases (tenant_id, case_id, title, status, opened_at, version) VALUES ($1, $2, $3, 'open', $4, $5)",
-            tenant, id, title, _clock.UtcDateTime, state.Version + 1);
+        Add(sql, "INSERT INTO case_workspace.cases (tenant_id, case_id, title, status, party_display_name, opened_at, version) VALUES ($1, $2, $3, 'open', $4, $5, $6)",
+            tenant, id, title, state.PartyDisplayName, _clock.UtcDateTime, state.Version + 1);
         Publish(state, CaseEventTypes.Opened, new { title });
     }
 
@@ -151,6 +152,7 @@ public sealed class CaseActivitySimulator(int seed)
             ["status"] = state.Status,
             ["assignee"] = state.Assignee,
             ["openTaskCount"] = state.OpenTasks.Count,
+            ["partyDisplayName"] = state.PartyDisplayName,
             ["details"] = details,
         };
         _events.Add(new EventEnvelope
@@ -189,6 +191,8 @@ public sealed class CaseActivitySimulator(int seed)
         public string Status { get; set; } = "open";
 
         public string? Assignee { get; set; }
+
+        public string PartyDisplayName { get; init; } = "";
 
         public List<int> OpenTasks { get; } = [];
 

@@ -11,7 +11,8 @@ namespace CaseWorkspace;
 /// The case list projection: a pure function from one case event to the row change it causes.
 /// Every case event carries the case's summary after the change (status, assignee, open task count), as outbox
 /// events designed for projections do, so any event of a case can write the whole row and the version guard
-/// keeps the newest one whatever the delivery order. <c>CaseDeleted</c> writes a tombstone.
+/// keeps the newest one whatever the delivery order. <c>CaseDeleted</c> writes a tombstone. The party's display name is masked
+/// personal data (see <see cref="CaseListContract"/>): the UI shows it from the read model, the library never copies it in the clear.
 /// </summary>
 public sealed class CaseListProjection : IProjection
 {
@@ -23,7 +24,7 @@ public sealed class CaseListProjection : IProjection
         Schema = CaseWorkspaceSchema.Schema,
         Table = CaseWorkspaceSchema.ReadModelTable,
         KeyColumns = ["tenant_id", "case_id"],
-        ValueColumns = ["status", "assignee", "open_task_count"],
+        ValueColumns = ["status", "assignee", "open_task_count", "party_display_name"],
         RecomputeSql = CaseWorkspaceSchema.ExpectedRowsSql,
     };
 
@@ -51,6 +52,7 @@ public sealed class CaseListProjection : IProjection
                         ["status"] = status.GetString(),
                         ["assignee"] = payload.TryGetProperty("assignee", out var assignee) ? assignee.GetString() : null,
                         ["open_task_count"] = openTasks.GetInt32(),
+                        ["party_display_name"] = payload.TryGetProperty("partyDisplayName", out var party) ? party.GetString() : null,
                     }),
                 ];
             case CaseEventTypes.Deleted:

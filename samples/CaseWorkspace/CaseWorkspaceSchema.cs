@@ -26,6 +26,7 @@ public static class CaseWorkspaceSchema
             case_id    integer     NOT NULL,
             title      text        NOT NULL,
             status     text        NOT NULL CHECK (status IN ('open', 'in_progress', 'closed')),
+            party_display_name text NOT NULL,
             opened_at  timestamptz NOT NULL,
             closed_at  timestamptz,
             version    bigint      NOT NULL,
@@ -57,6 +58,7 @@ public static class CaseWorkspaceSchema
             status          text,
             assignee        text,
             open_task_count integer,
+            party_display_name text,    -- masked in the contract: the library shows and keeps it only as a digest
             version         bigint      NOT NULL,
             projected_at    timestamptz NOT NULL,
             deleted_at      timestamptz,
@@ -69,7 +71,7 @@ public static class CaseWorkspaceSchema
         SELECT c.tenant_id, c.case_id, c.status, a.assignee,
                (SELECT count(*) FROM {Schema}.tasks t
                 WHERE t.tenant_id = c.tenant_id AND t.case_id = c.case_id AND t.completed_at IS NULL)::int AS open_task_count,
-               c.version
+               c.party_display_name, c.version
         FROM {Schema}.cases c
         LEFT JOIN {Schema}.assignments a ON a.tenant_id = c.tenant_id AND a.case_id = c.case_id
         """;
@@ -81,7 +83,7 @@ public static class CaseWorkspaceSchema
     public const string CompareSql = $"""
         WITH expected AS ({ExpectedRowsSql}),
         actual AS (
-            SELECT tenant_id, case_id, status, assignee, open_task_count, version
+            SELECT tenant_id, case_id, status, assignee, open_task_count, party_display_name, version
             FROM {Schema}.{ReadModelTable} WHERE deleted_at IS NULL
         )
         SELECT (SELECT count(*) FROM expected),

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ReadModelKit.Checkpoints;
+using ReadModelKit.Contracts;
 using ReadModelKit.Exceptions;
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Checkpoints;
@@ -10,6 +12,8 @@ using ReadModelKit.Npgsql.Health;
 using ReadModelKit.Npgsql.Maintenance;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Outbox;
+using ReadModelKit.Npgsql.Privacy;
+using ReadModelKit.Privacy;
 using ReadModelKit.Npgsql.Schema;
 using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Projections;
@@ -29,15 +33,19 @@ public sealed class NpgsqlReadModelStore
     private readonly ILoggerFactory _loggers;
     private readonly SqlIdentifier _schema;
     private readonly ILogger _logger;
+    private readonly PayloadSealer? _sealer;
     private Dictionary<string, ProjectionApplier>? _appliers;
     private Drift.DriftReconciler? _drift;
+    private Control.ProjectionControl? _control;
 
-    /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>.</summary>
+    /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>. Every projection's contract is validated here, whichever way the store is built.</summary>
     /// <param name="dataSource">The database.</param>
     /// <param name="options">The store options, including table mappings.</param>
     /// <param name="projections">The registered projections.</param>
     /// <param name="time">The clock.</param>
     /// <param name="loggers">Logger factory, or null for none.</param>
+    /// <exception cref="ProjectionContractException">A projection's contract is invalid; the message lists every problem.</exception>
+    /// <exception cref="ReadModelKitException"><see cref="NpgsqlReadModelOptions.PiiDigestKey"/> or <see cref="NpgsqlReadModelOptions.PiiSealingKey"/> is not a valid key.</exception>
     public NpgsqlReadModelStore(ReadModelKitDataSource dataSource, NpgsqlReadModelOptions options, IEnumerable<IProjection> projections, TimeProvider time, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -45,13 +53,28 @@ public sealed class NpgsqlReadModelStore
         ArgumentNullException.ThrowIfNull(projections);
         _dataSource = dataSource;
         _options = options;
-        _projections = projections.ToDictionary(p => p.Contract.Name, StringComparer.Ordinal);
+        var list = projections.ToList();
+        foreach (var projection in list)
+        {
+            ProjectionContractValidator.ThrowIfInvalid(projection.Contract);
+        }
+
+        _projections = list.ToDictionary(p => p.Contract.Name, StringComparer.Ordinal);
         _time = time ?? TimeProvider.System;
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("ReadModelKit.Npgsql");
         _schema = SqlIdentifier.From(options.Schema, "ReadModelKit schema");
+        var keyErrors = options.ValidateKeys();
+        if (keyErrors.Count > 0)
+        {
+            throw new ReadModelKitException($"ReadModelKit.Npgsql options are invalid ({keyErrors.Count}):{Environment.NewLine} - {string.Join(Environment.NewLine + " - ", keyErrors)}");
+        }
+
+        PiiMasker = NpgsqlReadModelOptions.Decode(options.PiiDigestKey) is { } digestKey ? new PiiMasker(digestKey) : PiiMasker.Ephemeral();
+        _sealer = NpgsqlReadModelOptions.Decode(options.PiiSealingKey) is { } sealingKey ? new PayloadSealer(sealingKey) : null;
+        Checkpoints = new NpgsqlCheckpointStore(dataSource.DataSource, _schema, _time);
         DeadLetters = new DeadLetterStore(dataSource.DataSource, _schema, GetApplier, _logger);
-        Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger);
+        Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger, GetApplier);
         Outbox = new OutboxWriter(_schema, options.Outbox);
         var status = new ProjectionStatusReader(dataSource.DataSource, _schema, _time);
         Freshness = new ProjectionFreshness(status, GetApplier, _time);
@@ -61,7 +84,10 @@ public sealed class NpgsqlReadModelStore
     /// <summary>Lists, replays and skips dead-lettered events.</summary>
     public DeadLetterStore DeadLetters { get; }
 
-    /// <summary>Bounded pruning of inbox rows and tombstones.</summary>
+    /// <summary>The owner of every projection's checkpoints (the only writer of the checkpoint table).</summary>
+    public NpgsqlCheckpointStore Checkpoints { get; }
+
+    /// <summary>Bounded pruning of inbox rows, tombstones, resolved dead letters and repaired drift incidents; purging of personal data from open dead letters.</summary>
     public RetentionPruner Retention { get; }
 
     /// <summary>Appends events to the transactional outbox inside the application's command transaction.</summary>
@@ -72,6 +98,15 @@ public sealed class NpgsqlReadModelStore
 
     /// <summary>Health verdicts that notice stalls, not just a live loop.</summary>
     public ProjectionHealthCheck Health { get; }
+
+    /// <summary>Pause, resume and restart of projections and partitions, obeyed by every runner node.</summary>
+    public Control.ProjectionControl Control => _control ??= new Control.ProjectionControl(this);
+
+    /// <summary>
+    /// The masker whose digests stand in for masked values in drift incidents, reports, dead-letter listings and error texts; an
+    /// operator can digest a value to look for it (<see cref="PiiMasker.Digest(string)"/>).
+    /// </summary>
+    public PiiMasker PiiMasker { get; }
 
     /// <summary>The schema holding the library's tables.</summary>
     public string Schema => _schema.Name;
@@ -88,6 +123,9 @@ public sealed class NpgsqlReadModelStore
     /// <summary>The registered projections (after <see cref="InitializeAsync"/>).</summary>
     internal IReadOnlyCollection<string> ProjectionNames => (_appliers ?? throw new InvalidOperationException("Call NpgsqlReadModelStore.InitializeAsync at start-up first.")).Keys;
 
+    /// <summary>Whether <see cref="InitializeAsync"/> has completed.</summary>
+    internal bool IsInitialized => _appliers is not null;
+
     /// <summary>The store's clock.</summary>
     internal TimeProvider Time => _time;
 
@@ -100,9 +138,18 @@ public sealed class NpgsqlReadModelStore
     /// </summary>
     /// <param name="cancellationToken">Cancels start-up.</param>
     /// <exception cref="ReadModelMappingException">A mapped table does not match its mapping.</exception>
-    /// <exception cref="ReadModelKitException">A mapping names an unregistered projection, or a registered projection has no mapping.</exception>
+    /// <exception cref="Drift.RecomputeSqlException">A mapping's recompute query holds more than one statement (checked before anything is written).</exception>
+    /// <exception cref="ReadModelKitException">A mapping names an unregistered projection, or a registered projection has no mapping, or a contract declares a key column masked.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
+        foreach (var (name, mapping) in _options.Mappings)
+        {
+            if (mapping.RecomputeSql is { } recompute)
+            {
+                RecomputeQuery.Normalize(name, recompute);
+            }
+        }
+
         var dataSource = _dataSource.DataSource;
         var from = await new SchemaMigrator(dataSource, _schema.Name).MigrateAsync(cancellationToken).ConfigureAwait(false);
         if (from != SchemaMigrator.LatestVersion)
@@ -119,6 +166,15 @@ public sealed class NpgsqlReadModelStore
             throw new ReadModelKitException("ReadModelKit.Npgsql cannot start: " + string.Join("; ", problems) + ".");
         }
 
+        var maskedKeys = _projections.Values
+            .SelectMany(p => PiiPolicy.For(p.Contract).MaskedColumns.Intersect(_options.Mappings[p.Contract.Name].KeyColumns ?? [], StringComparer.Ordinal)
+                .Select(c => $"projection '{p.Contract.Name}' declares key column '{c}' masked: keys appear in incidents, dead letters and logs, so key the table by an id and keep the personal value in a value column"))
+            .ToList();
+        if (maskedKeys.Count > 0)
+        {
+            throw new ReadModelKitException("ReadModelKit.Npgsql cannot start: " + string.Join("; ", maskedKeys) + ".");
+        }
+
         var appliers = new Dictionary<string, ProjectionApplier>(StringComparer.Ordinal);
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -126,13 +182,19 @@ public sealed class NpgsqlReadModelStore
             foreach (var (name, projection) in _projections)
             {
                 var table = await ReadModelTableInspector.InspectAsync(connection, name, _options.Mappings[name], cancellationToken).ConfigureAwait(false);
-                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"));
+                var privacy = new ProjectionPrivacy(name, PiiPolicy.For(projection.Contract), PiiMasker, _sealer);
+                if (_sealer is null && (privacy.Policy.MaskedFields.Count > 0 || privacy.Policy.ProhibitedFields.Count > 0))
+                {
+                    NpgsqlLog.NoSealingKey(_logger, name, string.Join(", ", privacy.Policy.MaskedFields.Concat(privacy.Policy.ProhibitedFields).Order(StringComparer.Ordinal)));
+                }
+
+                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, Checkpoints, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"), privacy);
             }
         }
 
         foreach (var name in appliers.Keys)
         {
-            await CheckpointRows.EnsureAsync(dataSource, _schema, name, 0, cancellationToken).ConfigureAwait(false);
+            await Checkpoints.EnsureAsync(CheckpointSet.Live(name), partitionCount: 1, cancellationToken).ConfigureAwait(false);
         }
 
         _appliers = appliers;

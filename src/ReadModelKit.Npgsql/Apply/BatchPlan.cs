@@ -20,10 +20,12 @@ internal sealed class BatchPlan
     private readonly List<short> _changeKinds = [];
 
     private readonly ReadModelTable _table;
+    private readonly Privacy.ProjectionPrivacy _privacy;
 
-    private BatchPlan(ReadModelTable table)
+    private BatchPlan(ReadModelTable table, Privacy.ProjectionPrivacy privacy)
     {
         _table = table;
+        _privacy = privacy;
         _keys = table.Keys.Select(ColumnBuffer.For).ToArray();
         _values = table.Values.Select(ColumnBuffer.For).ToArray();
         _recomputeKeys = table.Keys.Select(ColumnBuffer.For).ToArray();
@@ -38,9 +40,9 @@ internal sealed class BatchPlan
     /// <summary>How many recompute requests the batch holds.</summary>
     public int RecomputeCount { get; private set; }
 
-    public static BatchPlan Create(IProjection projection, ReadModelTable table, IReadOnlyList<EventEnvelope> batch, int maxAttempts)
+    public static BatchPlan Create(IProjection projection, ReadModelTable table, IReadOnlyList<EventEnvelope> batch, int maxAttempts, Privacy.ProjectionPrivacy privacy)
     {
-        var plan = new BatchPlan(table);
+        var plan = new BatchPlan(table, privacy);
         var seen = new HashSet<Guid>();
         foreach (var envelope in batch)
         {
@@ -188,7 +190,7 @@ internal sealed class BatchPlan
         }
         catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException)
         {
-            throw new InvalidRowChangeException(_table.ProjectionName, envelope.EventId, $"the value {value} ({value?.GetType().Name}) does not fit column '{column.Name}' of type {column.FormattedType}.", ex);
+            throw new InvalidRowChangeException(_table.ProjectionName, envelope.EventId, $"the value {_privacy.Describe(column.Name, value)} ({value?.GetType().Name}) does not fit column '{column.Name}' of type {column.FormattedType}.", ex);
         }
     }
 }

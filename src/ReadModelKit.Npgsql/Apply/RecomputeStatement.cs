@@ -1,4 +1,5 @@
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.Apply;
 
@@ -82,7 +83,7 @@ internal static class RecomputeStatement
                 SELECT DISTINCT * FROM unnest({unnest}) AS a({keyList})
             ), expected AS (
                 SELECT {string.Join(", ", expectedColumns.Select(c => "q." + c))}
-                FROM ({expectedRowsSql ?? table.Mapping.RecomputeSql}) AS q
+                FROM {(expectedRowsSql is null ? RecomputeQuery.Embed(table.ProjectionName, table.Mapping.RecomputeSql!) : $"({expectedRowsSql})")} AS q
                 WHERE ({string.Join(", ", keys.Select(k => "q." + k))}) IN (SELECT {keyList} FROM affected)
             ), upserted AS (
                 INSERT INTO {table.QualifiedName} AS t ({string.Join(", ", insertColumns)})

@@ -5,11 +5,15 @@ using ReadModelKit.Contracts;
 using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Diagnostics;
+using ReadModelKit.Npgsql.Leases;
 using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.DeadLetters;
 
-/// <summary>Lists, replays and skips dead-lettered events. A key stays parked until its dead event is replayed successfully or skipped.</summary>
+/// <summary>
+/// Lists, replays and skips dead-lettered events. A key stays parked until its dead event is replayed successfully or skipped.
+/// A replay applies the key's events in the key's own partition, taking turns with that partition's batches, and moves no checkpoint.
+/// </summary>
 public sealed class DeadLetterStore
 {
     private readonly NpgsqlDataSource _dataSource;
@@ -37,13 +41,14 @@ public sealed class DeadLetterStore
             ORDER BY ordering_key, version, id
             """);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
+        var privacy = _applier(projectionName).Privacy;
         var list = new List<DeadLetter>();
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             list.Add(new DeadLetter(
                 reader.GetInt64(0),
-                ReadEnvelope(reader, 1),
+                ReadEnvelope(reader, 1, (_, payload) => privacy.ForListing(payload)),
                 reader.GetString(8),
                 reader.IsDBNull(9) ? null : reader.GetString(9),
                 reader.GetInt32(10),
@@ -89,6 +94,7 @@ public sealed class DeadLetterStore
         await using var connectionScope = connection.ConfigureAwait(false);
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
+        var partition = await ReplayFence.HoldAsync(connection, transaction, _schema, projectionName, orderingKey, cancellationToken).ConfigureAwait(false);
         var events = new List<EventEnvelope>();
         using (var take = new NpgsqlCommand($"""
             UPDATE {_schema.Quoted}.dead_letter
@@ -103,7 +109,7 @@ public sealed class DeadLetterStore
             using var reader = await take.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                events.Add(ReadEnvelope(reader, 0));
+                events.Add(ReadEnvelope(reader, 0, skipEventId is { } skip ? (id, payload) => id == skip ? payload : applier.Privacy.ForReplay(id, payload) : applier.Privacy.ForReplay));
             }
         }
 
@@ -124,25 +130,29 @@ public sealed class DeadLetterStore
             }
         }
 
-        var result = await applier.ReplayAsync(connection, transaction, events.OrderBy(e => e.Version).ToList(), cancellationToken).ConfigureAwait(false);
+        var result = await applier.ReplayAsync(connection, transaction, events.OrderBy(e => e.Version).ToList(), partition, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         applier.Record(result);
         NpgsqlLog.DeadLettersResolved(_logger, projectionName, orderingKey, skipEventId is null ? "replayed" : "skipped", result.Applied);
         return result;
     }
 
-    private static EventEnvelope ReadEnvelope(NpgsqlDataReader reader, int offset)
+    /// <param name="reader">The row.</param>
+    /// <param name="offset">The column of the event id.</param>
+    /// <param name="payloadView">How the stored payload is shown (listing) or restored (replay); it sees the event id.</param>
+    private static EventEnvelope ReadEnvelope(NpgsqlDataReader reader, int offset, Func<Guid, JsonElement, JsonElement> payloadView)
     {
         using var payload = JsonDocument.Parse(reader.GetString(offset + 6));
+        var eventId = reader.GetGuid(offset);
         return new EventEnvelope
         {
-            EventId = reader.GetGuid(offset),
+            EventId = eventId,
             OrderingKey = reader.GetString(offset + 1),
             Version = reader.GetInt64(offset + 2),
             Position = new StreamPosition(reader.GetInt64(offset + 3)),
             Type = reader.GetString(offset + 4),
             OccurredAt = reader.GetFieldValue<DateTimeOffset>(offset + 5),
-            Payload = payload.RootElement.Clone(),
+            Payload = payloadView(eventId, payload.RootElement).Clone(),
         };
     }
 }

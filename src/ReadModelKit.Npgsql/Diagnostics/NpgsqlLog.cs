@@ -25,4 +25,10 @@ internal static partial class NpgsqlLog
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Pruned {Rows} row(s) from {Table} in {Batches} batch(es)")]
     public static partial void Pruned(ILogger logger, string table, long rows, int batches);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Projection {ProjectionName}: masked and prohibited fields of {Payloads} open dead letter(s) replaced by digests")]
+    public static partial void PayloadsPurged(ILogger logger, string projectionName, long payloads);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Warning, Message = "Projection {ProjectionName} hides payload field(s) {Fields} but no PiiSealingKey is configured: its dead letters keep them only as digests and cannot be replayed; configure NpgsqlReadModelOptions.PiiSealingKey")]
+    public static partial void NoSealingKey(ILogger logger, string projectionName, string fields);
 }

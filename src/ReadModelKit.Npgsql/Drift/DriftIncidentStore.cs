@@ -106,24 +106,34 @@ internal sealed class DriftIncidentStore
         return incidents;
     }
 
-    /// <summary>The next open incidents after <paramref name="afterId"/>, with their keys converted back to the key column types.</summary>
-    public async Task<List<(long Id, RowKey Key)>> OpenBatchAsync(DriftTable table, long afterId, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The next open incidents after <paramref name="afterId"/> whose keys are in <paramref name="scope"/>, with their keys converted back
+    /// to the key column types. Key ranges compare in byte order when <paramref name="byteWise"/> (as a cross-database check does).
+    /// </summary>
+    public async Task<List<(long Id, RowKey Key)>> OpenBatchAsync(DriftTable table, long afterId, int limit, DriftScope scope, bool byteWise, CancellationToken cancellationToken)
     {
-        var keys = string.Join(", ", table.Keys.Select((k, i) => $"CAST(row_key->>{i} AS {k.Column.FormattedType})"));
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(table.Keys);
+        var range = new KeyRangeSql(arrays, table.Keys.Count, scope, null);
+        arrays.Bind(parameters);
+        var projection = parameters.AddValue(table.ProjectionName);
+        var after = parameters.AddValue(afterId);
+        var max = parameters.AddValue(limit);
+        var keys = string.Join(", ", table.Keys.Select((k, i) => $"CAST(row_key->>{i} AS {k.Column.FormattedType}) AS k{i}"));
+        var refs = Enumerable.Range(0, table.Keys.Count).Select(i => "i.k" + i).ToList();
         using var command = _dataSource.CreateCommand($"""
-            SELECT id, {keys} FROM {_schema.Quoted}.drift_incident
-            WHERE projection_name = $1 AND repaired_at IS NULL AND id > $2
-            ORDER BY id
-            LIMIT $3
+            SELECT i.id, {string.Join(", ", refs)}
+            FROM (SELECT id, {keys} FROM {_schema.Quoted}.drift_incident WHERE projection_name = {projection} AND repaired_at IS NULL AND id > {after}) AS i
+            WHERE {range.Where(new KeyOrder(table.Keys, byteWise), refs)}
+            ORDER BY i.id
+            LIMIT {max}
             """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.ProjectionName });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterId });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        parameters.CopyTo(command.Parameters);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var batch = new List<(long, RowKey)>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            batch.Add((reader.GetInt64(0), new RowKey(SameDatabaseDetector.ReadKey(reader, 1, table.Keys.Count)!)));
+            batch.Add((reader.GetInt64(0), new RowKey(DriftReading.Key(reader, 1, table.Keys.Count)!)));
         }
 
         return batch;

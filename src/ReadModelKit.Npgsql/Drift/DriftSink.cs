@@ -3,6 +3,8 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <summary>
 /// Collects the differences a check finds, from one or several workers, with memory bounded by the options: counts by kind,
 /// a few examples, incidents written in batches as they are confirmed, and the candidates found while the projection was behind.
+/// Every confirmed difference passes through the mask before it becomes an example or an incident, so masked columns leave the
+/// check only as digests; candidates stay unmasked in memory, where re-checks compare them.
 /// </summary>
 internal sealed class DriftSink
 {
@@ -10,6 +12,7 @@ internal sealed class DriftSink
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly DriftCheckOptions _options;
     private readonly Func<IReadOnlyList<DriftDifference>, CancellationToken, Task<long>>? _record;
+    private readonly Func<DriftDifference, DriftDifference> _mask;
     private readonly List<DriftDifference> _pending = [];
     private readonly List<DriftDifference> _samples = [];
     private long _accepted;
@@ -19,14 +22,24 @@ internal sealed class DriftSink
 
     /// <param name="options">The check's options (limits).</param>
     /// <param name="record">Writes incidents and returns how many; null when incidents are not recorded.</param>
-    public DriftSink(DriftCheckOptions options, Func<IReadOnlyList<DriftDifference>, CancellationToken, Task<long>>? record)
+    /// <param name="mask">Masks the personal data of a confirmed difference; null to keep differences as found.</param>
+    public DriftSink(DriftCheckOptions options, Func<IReadOnlyList<DriftDifference>, CancellationToken, Task<long>>? record, Func<DriftDifference, DriftDifference>? mask = null)
     {
         _options = options;
         _record = record;
+        _mask = mask ?? (d => d);
     }
 
-    /// <summary>Whether differences are confirmed as found (the projection was caught up) rather than kept as candidates.</summary>
-    public bool Confirming { get; set; } = true;
+    /// <summary>
+    /// Whether differences are confirmed drift (the pass was caught up) or only candidates to re-check; set by <see cref="Begin"/>.
+    /// </summary>
+    public bool Confirming { get; private set; } = true;
+
+    /// <summary>
+    /// Starts taking the differences of a detection pass: confirmed when the pass was caught up (or is not lag-aware), else candidates.
+    /// Detectors call it once they have read the pass's positions, before handing over any difference.
+    /// </summary>
+    public void Begin(DriftPass pass) => Confirming = pass.CaughtUp;
 
     /// <summary>Confirmed missing keys.</summary>
     public long Missing { get; private set; }
@@ -127,8 +140,9 @@ internal sealed class DriftSink
 
     private async Task AcceptAsync(IReadOnlyList<DriftDifference> differences, CancellationToken cancellationToken)
     {
-        foreach (var difference in differences)
+        foreach (var found in differences)
         {
+            var difference = _mask(found);
             switch (difference.Kind)
             {
                 case DriftKind.Missing:

@@ -7,8 +7,9 @@ using ReadModelKit.Npgsql.Sql;
 namespace ReadModelKit.Npgsql.Maintenance;
 
 /// <summary>
-/// Removes old inbox rows and old tombstones in small batches, each its own short transaction that skips rows
-/// another transaction holds (<c>FOR UPDATE SKIP LOCKED</c>), so pruning never blocks the apply path.
+/// Removes old inbox rows, old tombstones, resolved dead letters and repaired drift incidents in small batches, each its own short
+/// transaction that skips rows another transaction holds (<c>FOR UPDATE SKIP LOCKED</c>), so pruning never blocks the apply path;
+/// and purges personal data from the payloads of open dead letters on request.
 /// </summary>
 public sealed class RetentionPruner
 {
@@ -16,9 +17,11 @@ public sealed class RetentionPruner
     private readonly SqlIdentifier _schema;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Func<string, Apply.ProjectionApplier> _applier;
 
-    internal RetentionPruner(NpgsqlDataSource dataSource, SqlIdentifier schema, TimeProvider time, ILogger logger)
+    internal RetentionPruner(NpgsqlDataSource dataSource, SqlIdentifier schema, TimeProvider time, ILogger logger, Func<string, Apply.ProjectionApplier> applier)
     {
+        _applier = applier;
         _dataSource = dataSource;
         _schema = schema;
         _time = time;
@@ -37,19 +40,7 @@ public sealed class RetentionPruner
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <returns>The number of rows deleted.</returns>
     public Task<long> PruneInboxAsync(string projectionName, TimeSpan retention, int batchSize = 1000, int maxBatches = 100, CancellationToken cancellationToken = default) =>
-        PruneAsync(
-            $"{_schema.Quoted}.inbox",
-            $"""
-            DELETE FROM {_schema.Quoted}.inbox WHERE ctid = ANY(ARRAY(
-                SELECT ctid FROM {_schema.Quoted}.inbox
-                WHERE projection_name = $1 AND processed_at < $2
-                LIMIT $3 FOR UPDATE SKIP LOCKED))
-            """,
-            projectionName,
-            retention,
-            batchSize,
-            maxBatches,
-            cancellationToken);
+        PruneLibraryTableAsync("inbox", "processed_at", projectionName, retention, batchSize, maxBatches, cancellationToken);
 
     /// <summary>
     /// Physically deletes rows tombstoned more than <paramref name="horizon"/> ago. After that, an upsert older than the
@@ -76,6 +67,72 @@ public sealed class RetentionPruner
             """,
             table.ProjectionName,
             horizon,
+            batchSize,
+            maxBatches,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes dead letters of <paramref name="projectionName"/> resolved (replayed or skipped) more than <paramref name="retention"/>
+    /// ago. Open dead letters are never deleted.
+    /// </summary>
+    /// <param name="projectionName">The projection.</param>
+    /// <param name="retention">How long resolved dead letters are kept.</param>
+    /// <param name="batchSize">Rows per delete transaction. Default 1000.</param>
+    /// <param name="maxBatches">Upper bound of batches in this call. Default 100.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>The number of rows deleted.</returns>
+    public Task<long> PruneDeadLettersAsync(string projectionName, TimeSpan retention, int batchSize = 1000, int maxBatches = 100, CancellationToken cancellationToken = default) =>
+        PruneLibraryTableAsync("dead_letter", "resolved_at", projectionName, retention, batchSize, maxBatches, cancellationToken);
+
+    /// <summary>
+    /// Deletes drift incidents of <paramref name="projectionName"/> repaired more than <paramref name="retention"/> ago. Open incidents
+    /// are never deleted.
+    /// </summary>
+    /// <param name="projectionName">The projection.</param>
+    /// <param name="retention">How long repaired incidents are kept.</param>
+    /// <param name="batchSize">Rows per delete transaction. Default 1000.</param>
+    /// <param name="maxBatches">Upper bound of batches in this call. Default 100.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>The number of rows deleted.</returns>
+    public Task<long> PruneDriftIncidentsAsync(string projectionName, TimeSpan retention, int batchSize = 1000, int maxBatches = 100, CancellationToken cancellationToken = default) =>
+        PruneLibraryTableAsync("drift_incident", "repaired_at", projectionName, retention, batchSize, maxBatches, cancellationToken);
+
+    /// <summary>
+    /// Replaces the masked and prohibited fields of the projection's open dead letters (sealed or, from before a policy change, in the
+    /// clear) by digests, for a data-subject erasure request or before handing the table to someone else. Purged dead letters can no
+    /// longer be replayed (<see cref="Privacy.RedactedPayloadException"/>): skip them and re-deliver the events from their source.
+    /// </summary>
+    /// <param name="projectionName">The projection.</param>
+    /// <param name="batchSize">Rows per transaction. Default 1000.</param>
+    /// <param name="maxBatches">Upper bound of batches in this call. Default 100.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>The number of payloads changed.</returns>
+    public async Task<long> PurgeMaskedPayloadsAsync(string projectionName, int batchSize = 1000, int maxBatches = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(projectionName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatches, 1);
+        var privacy = _applier(projectionName).Privacy;
+        var changed = await Privacy.DeadLetterPayloadPurger.PurgeAsync(_dataSource, _schema, projectionName, privacy, batchSize, maxBatches, cancellationToken).ConfigureAwait(false);
+        NpgsqlLog.PayloadsPurged(_logger, projectionName, changed);
+        return changed;
+    }
+
+    /// <summary>Deletes a projection's rows of one library table whose <paramref name="timeColumn"/> is older than <paramref name="age"/>.</summary>
+    private Task<long> PruneLibraryTableAsync(string table, string timeColumn, string projectionName, TimeSpan age, int batchSize, int maxBatches, CancellationToken cancellationToken)
+    {
+        var qualified = $"{_schema.Quoted}.{table}";
+        return PruneAsync(
+            qualified,
+            $"""
+            DELETE FROM {qualified} WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM {qualified}
+                WHERE projection_name = $1 AND {timeColumn} < $2
+                LIMIT $3 FOR UPDATE SKIP LOCKED))
+            """,
+            projectionName,
+            age,
             batchSize,
             maxBatches,
             cancellationToken);

@@ -23,7 +23,7 @@ public static class ProjectionWait
 
     /// <summary>
     /// Waits until <paramref name="projectionName"/> has applied the transaction of <paramref name="position"/> (a token from
-    /// <see cref="Npgsql.Outbox.OutboxWriter.AppendAsync"/>) and every earlier one. An open dead letter at or before the position
+    /// <c>OutboxWriter.AppendAsync</c>) and every earlier one. An open dead letter at or before the position
     /// fails the wait, even one from before it started: its row will not show.
     /// </summary>
     /// <param name="store">The initialized store.</param>
