@@ -30,6 +30,12 @@ public static class ReadModelKitEventIds
     /// <summary>Rows were pruned from the inbox, a read model's tombstones or the outbox (Information).</summary>
     public const int Pruned = 2006;
 
+    /// <summary>Masked and prohibited fields of open dead letters were replaced by digests on request (Information).</summary>
+    public const int DeadLetterPayloadsPurged = 2040;
+
+    /// <summary>A projection hides payload fields but no PII sealing key is configured; its dead letters keep digests only (Warning).</summary>
+    public const int NoPiiSealingKey = 2041;
+
     /// <summary>A runner node started (Information).</summary>
     public const int RunnerStarted = 2100;
 
