@@ -10,6 +10,9 @@ internal sealed class LocalCluster
     /// <summary>The prefix of every cluster directory under the temp path (CI cleans up after crashed test hosts by it).</summary>
     public const string DirectoryPrefix = "readmodelkit-pg-";
 
+    /// <summary>The file in a cluster directory holding the id of the process that owns the cluster (CI leaves clusters of live owners alone).</summary>
+    public const string OwnerFile = "owner.pid";
+
     private static readonly TimeSpan StoppedLongEnough = TimeSpan.FromMinutes(5);
 
     private readonly string _binDirectory;
@@ -43,23 +46,25 @@ internal sealed class LocalCluster
 
         RemoveStoppedClusters();
         var asPostgres = string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
-        var root = Path.Combine(Path.GetTempPath(), DirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(root);
-        if (asPostgres)
-        {
-            var chown = await ProcessRunner.RunAsync("chown", ["postgres:postgres", root], TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-            if (chown.ExitCode != 0)
-            {
-                failures.Add($"local binaries: running as root, but could not hand {root} to the postgres user: {chown.Output.Trim()}");
-                TryDelete(root);
-                return null;
-            }
-        }
-
         for (var attempt = 1; attempt <= 3; attempt++)
         {
+            // Each attempt starts over in a directory of its own, so a failed start (a port taken meanwhile) leaves nothing behind.
+            var root = Path.Combine(Path.GetTempPath(), DirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
+            Directory.CreateDirectory(root);
+            await File.WriteAllTextAsync(Path.Combine(root, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            if (asPostgres)
+            {
+                var chown = await ProcessRunner.RunAsync("chown", ["postgres:postgres", root], TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                if (chown.ExitCode != 0)
+                {
+                    failures.Add($"local binaries: running as root, but could not hand {root} to the postgres user: {chown.Output.Trim()}");
+                    TryDelete(root);
+                    return null;
+                }
+            }
+
             var cluster = new LocalCluster(bin, root, asPostgres, FreePort());
-            var error = await cluster.InitAndStartAsync(attempt == 1, cancellationToken).ConfigureAwait(false);
+            var error = await cluster.InitAndStartAsync(cancellationToken).ConfigureAwait(false);
             if (error is null)
             {
                 await ThrowawayPostgres.WaitUntilReadyAsync(cluster.ConnectionString, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
@@ -68,13 +73,13 @@ internal sealed class LocalCluster
                 return cluster;
             }
 
+            await cluster.StopAsync().ConfigureAwait(false);
             if (attempt == 3)
             {
                 failures.Add("local binaries: " + error);
             }
         }
 
-        TryDelete(root);
         return null;
     }
 
@@ -89,15 +94,12 @@ internal sealed class LocalCluster
         TryDelete(_root);
     }
 
-    private async Task<string?> InitAndStartAsync(bool init, CancellationToken cancellationToken)
+    private async Task<string?> InitAndStartAsync(CancellationToken cancellationToken)
     {
-        if (init)
+        var initdb = await RunAsync("initdb", ["-D", DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"], cancellationToken).ConfigureAwait(false);
+        if (initdb.ExitCode != 0)
         {
-            var initdb = await RunAsync("initdb", ["-D", DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"], cancellationToken).ConfigureAwait(false);
-            if (initdb.ExitCode != 0)
-            {
-                return "initdb failed: " + initdb.Output.Trim();
-            }
+            return "initdb failed: " + initdb.Output.Trim();
         }
 
         var port = ConnectionString.Split(';')[1]["Port=".Length..];
@@ -150,18 +152,48 @@ internal sealed class LocalCluster
     }
 
     /// <summary>
-    /// Removes cluster directories a killed test host left behind: no server runs on them (no postmaster.pid) and they have not
-    /// changed for a while, so no other process is still creating them.
+    /// Removes cluster directories a killed test host left behind: no server runs on them (no postmaster.pid), and their owner
+    /// process is gone (or, without an owner file, they have not changed for a while), so no other process is still using them.
     /// </summary>
     private static void RemoveStoppedClusters()
     {
         foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
         {
             var stopped = !File.Exists(Path.Combine(directory, "data", "postmaster.pid"));
-            if (stopped && DateTime.UtcNow - Directory.GetLastWriteTimeUtc(directory) > StoppedLongEnough)
+            var abandoned = OwnerAlive(directory) is { } alive
+                ? !alive
+                : DateTime.UtcNow - Directory.GetLastWriteTimeUtc(directory) > StoppedLongEnough;
+            if (stopped && abandoned)
             {
                 TryDelete(directory);
             }
+        }
+    }
+
+    /// <summary>Whether the process named in the directory's owner file runs; null when there is no readable owner file.</summary>
+    private static bool? OwnerAlive(string directory)
+    {
+        try
+        {
+            if (!int.TryParse(File.ReadAllText(Path.Combine(directory, OwnerFile)), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+            {
+                return null;
+            }
+
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -19,7 +19,8 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
     /// <summary>The environment variable that, when set, names the server to use.</summary>
     public const string ConnectionVariable = "READMODELKIT_CONNECTION";
 
-    private static readonly Lazy<Task<ThrowawayPostgres>> Shared = new(CreateShared);
+    private static readonly object SharedLock = new();
+    private static Task<ThrowawayPostgres>? _shared;
     private readonly Func<ValueTask>? _stop;
     private int _disposed;
 
@@ -42,9 +43,21 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
 
     /// <summary>
     /// One server for the whole test process, started on first use (in the order <see cref="StartAsync(Action{string}?, CancellationToken)"/> tries)
-    /// and removed when the process exits. Test classes share it through their own schemas.
+    /// and removed when the process exits. Test classes share it through their own schemas. A failed start is not kept:
+    /// the next call tries again.
     /// </summary>
-    public static Task<ThrowawayPostgres> SharedAsync() => Shared.Value;
+    public static Task<ThrowawayPostgres> SharedAsync()
+    {
+        lock (SharedLock)
+        {
+            if (_shared is null || _shared.IsFaulted || _shared.IsCanceled)
+            {
+                _shared = CreateShared();
+            }
+
+            return _shared;
+        }
+    }
 
     /// <summary>Finds or starts a server: <see cref="ConnectionVariable"/>, else Testcontainers when a Docker engine answers, else the local server binaries.</summary>
     /// <param name="log">Receives progress lines (optional).</param>

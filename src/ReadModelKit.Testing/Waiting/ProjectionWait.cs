@@ -21,7 +21,11 @@ public static class ProjectionWait
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LongestPoll = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Waits until <paramref name="projectionName"/> has applied the transaction of <paramref name="position"/> (a token from <c>OutboxWriter.AppendAsync</c>) and every earlier one.</summary>
+    /// <summary>
+    /// Waits until <paramref name="projectionName"/> has applied the transaction of <paramref name="position"/> (a token from
+    /// <c>OutboxWriter.AppendAsync</c>) and every earlier one. An open dead letter at or before the position
+    /// fails the wait, even one from before it started: its row will not show.
+    /// </summary>
     /// <param name="store">The initialized store.</param>
     /// <param name="projectionName">The projection.</param>
     /// <param name="position">The position token.</param>
@@ -31,7 +35,7 @@ public static class ProjectionWait
     public static Task UntilAppliedAsync(NpgsqlReadModelStore store, string projectionName, StreamPosition position, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return WaitAsync(store, projectionName, timeout, $"applied position {position}", async ct =>
+        return WaitAsync(store, projectionName, timeout, $"applied position {position}", position, async ct =>
         {
             try
             {
@@ -61,14 +65,14 @@ public static class ProjectionWait
             throw new ReadModelKitException($"Projection '{projectionName}' reads {source.Kind} '{source.Name}', so only its checkpoint shows progress: wait with ProjectionWait.UntilAppliedAsync for the position you delivered.", projectionName);
         }
 
-        return WaitAsync(store, projectionName, timeout, "caught up with the outbox", async ct =>
+        return WaitAsync(store, projectionName, timeout, "caught up with the outbox", null, async ct =>
         {
             var status = await store.Freshness.GetStatusAsync(projectionName, ct).ConfigureAwait(false);
             return status.PendingEvents == 0 && !status.PendingCapped;
         }, cancellationToken);
     }
 
-    private static async Task WaitAsync(NpgsqlReadModelStore store, string projectionName, TimeSpan timeout, string goal, Func<CancellationToken, Task<bool>> arrived, CancellationToken cancellationToken)
+    private static async Task WaitAsync(NpgsqlReadModelStore store, string projectionName, TimeSpan timeout, string goal, StreamPosition? position, Func<CancellationToken, Task<bool>> arrived, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(projectionName);
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
@@ -85,10 +89,18 @@ public static class ProjectionWait
                     $"Projection '{projectionName}' cannot get {goal}: {string.Join("; ", faulted.Select(p => $"partition {p.Partition} is Faulted at position {p.Position}: {p.LastError}"))}. Fix the handler or the event, then restart the runner.");
             }
 
-            var fresh = (await store.DeadLetters.ListAsync(projectionName, cancellationToken).ConfigureAwait(false)).Where(d => !before.Contains(d.Id)).ToList();
+            // Checked after the arrival check: a batch dead-letters and advances the checkpoint in one transaction, so once the
+            // position has passed, its dead letters are visible here.
+            var arrivedNow = await arrived(cancellationToken).ConfigureAwait(false);
+
+            // A dead-lettered event is skipped by the checkpoint, so the position passes while its row never shows: report every open
+            // dead letter at or before the awaited position, and any that appeared during the wait.
+            var fresh = (await store.DeadLetters.ListAsync(projectionName, cancellationToken).ConfigureAwait(false))
+                .Where(d => !before.Contains(d.Id) || (position is { } p && d.Envelope.Position <= p))
+                .ToList();
             if (fresh.Count > 0)
             {
-                var text = new StringBuilder($"Projection '{projectionName}' dead-lettered {fresh.Count} event(s) while waiting until it {goal}, so their rows will not show:");
+                var text = new StringBuilder($"Projection '{projectionName}' dead-lettered {fresh.Count} event(s) before it {goal}, so their rows will not show:");
                 foreach (var letter in fresh)
                 {
                     text.AppendLine().Append(CultureInfo.InvariantCulture, $"  - {letter.Status} after {letter.Attempts} attempt(s): {EventText.Format(letter.Envelope)}: {letter.Error}");
@@ -97,7 +109,7 @@ public static class ProjectionWait
                 throw new ProjectionWaitException(projectionName, ProjectionWaitFailure.DeadLettered, status, fresh, text.ToString());
             }
 
-            if (await arrived(cancellationToken).ConfigureAwait(false))
+            if (arrivedNow)
             {
                 return;
             }

@@ -60,7 +60,7 @@ public sealed class ProjectionWaitTests : IAsyncLifetime
 
         Assert.Equal(ProjectionWaitFailure.DeadLettered, error.Failure);
         Assert.Equal([poison.EventId], error.DeadLetters.Select(d => d.Envelope.EventId));
-        Assert.StartsWith("Projection 'waits_dead' dead-lettered 1 event(s) while waiting until it applied position", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Projection 'waits_dead' dead-lettered 1 event(s) before it applied position", error.Message, StringComparison.Ordinal);
         Assert.Contains("dead after 3 attempt(s): CaseOpened key=case-3", error.Message, StringComparison.Ordinal);
         Assert.EndsWith(": The given key was not present in the dictionary.", error.Message, StringComparison.Ordinal);
     }
