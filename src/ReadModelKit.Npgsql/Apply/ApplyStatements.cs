@@ -16,11 +16,20 @@ internal sealed class ApplyStatements
     /// <summary>Parameters of the main statement before the key and value arrays.</summary>
     public const int FixedParameters = 13;
 
-    public ApplyStatements(ReadModelTable table, IdempotencyMode mode, SqlIdentifier schema)
+    /// <summary>Builds the statements.</summary>
+    /// <param name="table">The checked table.</param>
+    /// <param name="mode">The projection's idempotency mode.</param>
+    /// <param name="schema">The library's schema.</param>
+    /// <param name="targets">
+    /// The physical tables every batch writes (the serving version first, then versions being rebuilt or kept for rollback), or null for
+    /// <paramref name="table"/> alone. Rows written are counted on the first.
+    /// </param>
+    public ApplyStatements(ReadModelTable table, IdempotencyMode mode, SqlIdentifier schema, IReadOnlyList<ReadModelTable>? targets = null)
     {
-        Main = BuildMain(table, mode, schema.Quoted);
+        targets ??= [table];
+        Main = BuildMain(table, targets, mode, schema.Quoted);
         // Dead-lettered events were never applied, so a replay needs no position filter: only the inbox (if any) and the version guard.
-        Replay = mode == IdempotencyMode.Inbox ? Main : BuildMain(table, IdempotencyMode.VersionGuardOnly, schema.Quoted);
+        Replay = mode == IdempotencyMode.Inbox ? Main : BuildMain(table, targets, IdempotencyMode.VersionGuardOnly, schema.Quoted);
         DeadLetter = $"""
             INSERT INTO {schema.Quoted}.dead_letter
                 (projection_name, event_id, ordering_key, version, position, event_type, occurred_at, payload, status, error, attempts)
@@ -29,7 +38,7 @@ internal sealed class ApplyStatements
             {(mode == IdempotencyMode.Inbox ? $"WHERE NOT EXISTS (SELECT 1 FROM {schema.Quoted}.inbox i WHERE i.projection_name = $1 AND i.event_id = d.event_id)" : "")}
             ON CONFLICT (projection_name, event_id) WHERE resolved_at IS NULL DO NOTHING
             """;
-        Recompute = table.Mapping.RecomputeSql is null ? null : RecomputeStatement.Build(table);
+        Recompute = table.Mapping.RecomputeSql is null ? [] : targets.Select(t => RecomputeStatement.Build(t)).ToList();
     }
 
     /// <summary>The main statement (see the class summary).</summary>
@@ -41,10 +50,10 @@ internal sealed class ApplyStatements
     /// <summary>Inserts dead-lettered and parked events (in inbox mode, not those the inbox already holds: a redelivered skipped event stays skipped).</summary>
     public string DeadLetter { get; }
 
-    /// <summary>Recomputes affected keys from the mapping's recompute query, or null when the mapping has none.</summary>
-    public string? Recompute { get; }
+    /// <summary>Recomputes affected keys from the mapping's recompute query, one statement per target table; empty when the mapping has none.</summary>
+    public IReadOnlyList<string> Recompute { get; }
 
-    private static string BuildMain(ReadModelTable table, IdempotencyMode mode, string schema)
+    private static string BuildMain(ReadModelTable table, IReadOnlyList<ReadModelTable> targets, IdempotencyMode mode, string schema)
     {
         var keys = table.Keys.Select(k => ReadModelTable.Quote(k.Name)).ToList();
         var values = table.Values.Select(v => ReadModelTable.Quote(v.Name)).ToList();
@@ -128,13 +137,15 @@ internal sealed class ApplyStatements
                 WHERE c.event_id IN (SELECT event_id FROM fresh)
             ), latest AS (
                 SELECT DISTINCT ON ({keyList}) * FROM changes ORDER BY {keyList}, version DESC, kind DESC
-            ), written AS (
-                INSERT INTO {table.QualifiedName} AS t ({string.Join(", ", insertColumns)})
+            ), {string.Join(", ", targets.Select((target, n) => $"""
+                {(n == 0 ? "written" : $"written_{n}")} AS (
+                INSERT INTO {target.QualifiedName} AS t ({string.Join(", ", insertColumns)})
                 SELECT {string.Join(", ", insertValues.Select((v, i) => i < keys.Count ? "l." + v : v))} FROM latest l
                 ON CONFLICT ({keyList}) DO UPDATE SET {string.Join(", ", updates)}
                 WHERE t.{version} < EXCLUDED.{version}
                 RETURNING 1
-            ), cp_write AS (
+            )
+            """))}, cp_write AS (
                 UPDATE {schema}.checkpoint c
                 SET position = greatest(c.position, $7),
                     last_source_time = CASE WHEN $8::timestamptz IS NULL THEN c.last_source_time ELSE greatest(c.last_source_time, $8) END,

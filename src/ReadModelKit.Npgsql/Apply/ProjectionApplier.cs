@@ -8,6 +8,7 @@ using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Diagnostics;
 using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Rebuild;
 using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Projections;
 
@@ -24,6 +25,7 @@ public sealed class ProjectionApplier
     private readonly NpgsqlDataSource _dataSource;
     private readonly IProjection _projection;
     private readonly ApplyStatements _statements;
+    private readonly VersionFeed _feed;
     private readonly ApplierOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -47,6 +49,7 @@ public sealed class ProjectionApplier
         _time = time;
         _logger = logger;
         _statements = new ApplyStatements(table, projection.Contract.Idempotency, schema);
+        _feed = new VersionFeed(dataSource, schema, table, projection.Contract.Idempotency, options.PrepareStatements);
     }
 
     /// <summary>The projection's contract.</summary>
@@ -181,7 +184,9 @@ public sealed class ProjectionApplier
         int written;
         long? checkpoint;
         Guid[] parked;
-        using (var main = new NpgsqlCommand(replay ? _statements.Replay : _statements.Main, connection, transaction))
+        // The versions this batch writes (the serving one, and one being rebuilt or kept for rollback), locked until commit.
+        var statements = await _feed.ResolveAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        using (var main = new NpgsqlCommand(replay ? statements.Replay : statements.Main, connection, transaction))
         {
             var p = main.Parameters;
             p.Add(new NpgsqlParameter<string> { TypedValue = Contract.Name });
@@ -222,9 +227,9 @@ public sealed class ProjectionApplier
             NpgsqlLog.Parked(_logger, Contract.Name, parked.Length);
         }
 
-        if (plan.RecomputeCount > 0)
+        for (var target = 0; plan.RecomputeCount > 0 && target < statements.Recompute.Count; target++)
         {
-            using var recompute = new NpgsqlCommand(_statements.Recompute, connection, transaction);
+            using var recompute = new NpgsqlCommand(statements.Recompute[target], connection, transaction);
             recompute.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
             foreach (var parameter in plan.RecomputeParameters())
             {
@@ -232,8 +237,8 @@ public sealed class ProjectionApplier
             }
 
             await PrepareAsync(recompute, cancellationToken).ConfigureAwait(false);
-
-            written += (int)(await recompute.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            var rows = (int)(await recompute.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            written += target == 0 ? rows : 0;
         }
 
         var result = new ApplyResult(

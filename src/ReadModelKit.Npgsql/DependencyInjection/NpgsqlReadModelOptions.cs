@@ -16,6 +16,9 @@ public sealed class NpgsqlReadModelOptions
     /// <summary>Settings of the transactional outbox.</summary>
     public OutboxOptions Outbox { get; set; } = new();
 
+    /// <summary>Settings of rebuilds, cutovers and repairs in place.</summary>
+    public Rebuild.RebuildOptions Rebuild { get; set; } = new();
+
     /// <summary>The table mapping of each projection, by projection name.</summary>
     public Dictionary<string, ReadModelTableMapping> Mappings { get; } = new(StringComparer.Ordinal);
 
@@ -35,6 +38,7 @@ public sealed class NpgsqlReadModelOptions
     {
         var errors = new List<string>();
         errors.AddRange(Apply?.Validate() ?? ["Apply is null: leave the default."]);
+        errors.AddRange(Rebuild?.Validate() ?? ["Rebuild is null: leave the default."]);
         if (Outbox is null)
         {
             errors.Add("Outbox is null: leave the default.");
