@@ -113,6 +113,8 @@ public sealed class BackfillTests(PostgresSchemaFixture db) : IClassFixture<Post
         Assert.Equal(5, rows.Length);
         Assert.Equal(RebuildRunState.Validating, run.State);
         Assert.False(run.GatePassed);
+        Assert.StartsWith("Gate FAILED: drift missing 1, extra 0, changed 1 of 5 row(s); rows old 4, new 4;", run.GateReport);
+        Assert.EndsWith(Environment.NewLine + " - the new version v2 differs from the source in 2 of 5 row(s) (missing 1, extra 0, changed 1; share 40.000 %, allowed 0.000 %). Look at the differences (a projection whose events disagree with its recompute query, or writes bypassing the library), fix the cause, then run RunAsync again to re-validate; or cancel and rebuild.", run.GateReport);
     }
 
     [Fact]
