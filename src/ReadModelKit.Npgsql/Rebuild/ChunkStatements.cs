@@ -61,6 +61,36 @@ internal static class ChunkStatements
         return RecomputeStatement.Compose(target, leading, guarded: true, Select(target, "affected"));
     }
 
+    /// <summary>
+    /// Copies the serving version's tombstones into the new version under the version guard. The source no longer returns deleted
+    /// keys, so without them a late, older upsert could bring a deleted row back in the new version. Parameter <c>$1</c>: none.
+    /// Returns the number of tombstones written.
+    /// </summary>
+    /// <param name="from">The serving version's table.</param>
+    /// <param name="to">The new version's table.</param>
+    public static string CarryTombstones(ReadModelTable from, ReadModelTable to)
+    {
+        var tombstone = from.Tombstone!;
+        var version = ReadModelTable.Quote(from.Version.Name);
+        var columns = from.Keys.Select(k => ReadModelTable.Quote(k.Name)).Append(version).Append(tombstone).ToList();
+        if (from.ProjectedAt is { } projectedAt)
+        {
+            columns.Add(projectedAt);
+        }
+
+        var updates = from.Values.Select(v => $"{ReadModelTable.Quote(v.Name)} = NULL").Concat(columns.Skip(from.Keys.Count).Select(c => $"{c} = EXCLUDED.{c}"));
+        return $"""
+            WITH written AS (
+                INSERT INTO {to.QualifiedName} AS t ({string.Join(", ", columns)})
+                SELECT {string.Join(", ", columns.Select(c => "o." + c))} FROM {from.QualifiedName} o WHERE o.{tombstone} IS NOT NULL
+                ON CONFLICT ({to.KeyList()}) DO UPDATE SET {string.Join(", ", updates)}
+                WHERE t.{version} < EXCLUDED.{version}
+                RETURNING 1
+            )
+            SELECT count(*)::int4 FROM written
+            """;
+    }
+
     private static string ScopeFilter(ReadModelTable table, RepairScope scope, string alias)
     {
         var filter = "";

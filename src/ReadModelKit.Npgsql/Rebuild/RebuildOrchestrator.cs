@@ -180,8 +180,20 @@ public sealed class RebuildOrchestrator
             var state = await BackfillAsync(run, lease, table.WithTable(view.PhysicalName(run.ToVersion)), progress, cancellationToken).ConfigureAwait(false);
             if (state == RebuildRunState.CatchingUp)
             {
-                // Live writes reached the new version all along, so there is nothing to replay: the gate measures the lag.
-                await StepAsync(lease, RebuildRunState.CatchingUp, RebuildRunState.Validating, null, 0, cancellationToken).ConfigureAwait(false);
+                // Live writes reached the new version all along, so no event needs replaying; deletes made before the rebuild started
+                // are only in the serving version, so its tombstones are carried over (the gate then measures the lag).
+                var carry = ChunkStatements.CarryTombstones(table.WithTable(view.PhysicalName(run.FromVersion)), table.WithTable(view.PhysicalName(run.ToVersion)));
+                await InTransactionAsync(async (connection, transaction) =>
+                {
+                    using (var command = new NpgsqlCommand(carry, connection, transaction))
+                    {
+                        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return await _runs.RecordStepAsync(connection, transaction, lease, RebuildRunState.CatchingUp, RebuildRunState.Validating, null, 0, cancellationToken).ConfigureAwait(false)
+                        ? 0
+                        : throw new RebuildLeaseLostException(projectionName, run.Id, lease.NodeId, lease.Token);
+                }, cancellationToken).ConfigureAwait(false);
                 state = RebuildRunState.Validating;
             }
 
@@ -482,14 +494,6 @@ public sealed class RebuildOrchestrator
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return (reader.GetInt32(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<string[]>(2));
     }
-
-    private async Task StepAsync(RunLease lease, RebuildRunState from, RebuildRunState to, string[]? lastKey, long rows, CancellationToken cancellationToken) =>
-        await InTransactionAsync(async (connection, transaction) =>
-        {
-            return await _runs.RecordStepAsync(connection, transaction, lease, from, to, lastKey, rows, cancellationToken).ConfigureAwait(false)
-                ? 0
-                : throw new RebuildLeaseLostException((await _runs.GetAsync(lease.RunId, cancellationToken).ConfigureAwait(false))!.ProjectionName, lease.RunId, lease.NodeId, lease.Token);
-        }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Ends an active run before its cutover (cancel, fail): stops feeding the new version and drops its table unless kept.</summary>
     private async Task<RebuildRun> EndAsync(string projectionName, string operation, long runId, RebuildRunState end, string? error, CancellationToken cancellationToken)

@@ -118,6 +118,22 @@ public sealed class BackfillTests(PostgresSchemaFixture db) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task A_delete_made_before_the_rebuild_stays_deleted_in_the_new_version_against_a_late_older_upsert()
+    {
+        var bed = await RebuildBed.CreateAsync(db, "carry_tombstone");
+        await bed.SeedAsync(3);
+        await bed.DeleteAsync("t1", 1);
+        await bed.Rebuilds.StartAsync(bed.Name);
+        await bed.Rebuilds.RunAsync(bed.Name);
+        await bed.Rebuilds.CutoverAsync(bed.Name);
+
+        await bed.Store.GetApplier(bed.Name).ApplyAsync([CaseListProjection.Upserted("t1", 1, 1, "redelivered", "title 1")]);
+
+        Assert.Equal("t1/0:s0@1 t1/1:deleted@2 t1/2:s2@1", await bed.RowsAsync(bed.Name + "_v2"));
+        Assert.Equal(await bed.ExpectedLiveAsync(), await bed.LiveRowsAsync(bed.Name));
+    }
+
+    [Fact]
     public async Task A_crashed_node_is_resumed_from_its_last_chunk_by_another_node_and_a_fenced_out_node_writes_nothing()
     {
         var bed = await RebuildBed.CreateAsync(db, "resume", o => o.ChunkSize = 10);

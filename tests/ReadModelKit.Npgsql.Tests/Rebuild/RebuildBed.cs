@@ -88,14 +88,14 @@ public sealed class RebuildBed
     }
 
     /// <summary>Changes the source row only (the event is returned, to be applied later or never).</summary>
-    public async Task<Events.EventEnvelope> SourceUpsertAsync(string tenant, int caseId, string status)
+    public async Task<Events.EventEnvelope> SourceUpsertAsync(string tenant, int caseId, string status, long? version = null)
     {
-        var version = Next(tenant, caseId);
+        version ??= Next(tenant, caseId);
         await _db.ExecuteAsync($"""
             INSERT INTO {Name}_src VALUES ('{tenant}', {caseId}, '{status}', 'title {caseId}', {version})
             ON CONFLICT (tenant_id, case_id) DO UPDATE SET status = EXCLUDED.status, title = EXCLUDED.title, version = EXCLUDED.version
             """);
-        return CaseListProjection.Upserted(tenant, caseId, version, status, $"title {caseId}");
+        return CaseListProjection.Upserted(tenant, caseId, version.Value, status, $"title {caseId}");
     }
 
     public long Next(string tenant, int caseId)
