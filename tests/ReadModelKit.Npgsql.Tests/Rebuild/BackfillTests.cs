@@ -93,6 +93,39 @@ public sealed class BackfillTests(PostgresSchemaFixture db) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task Commands_applied_concurrently_by_two_nodes_during_the_backfill_reach_the_new_version_and_it_converges()
+    {
+        var bed = await RebuildBed.CreateAsync(db, "concurrent", o => o.ChunkSize = 50);
+        await bed.SeedAsync(400);
+        var nodeB = await RebuildBed.CreateAsync(db, "concurrent", createTables: false, nodeId: "node-b");
+        await bed.Rebuilds.StartAsync(bed.Name);
+        using var stop = new CancellationTokenSource();
+        var commands = 0;
+
+        // Node A and node B each own half of the keys (as partitions would); each applies through its own store and applier.
+        var writers = new[] { (bed, 0), (nodeB, 1) }.Select(w => Task.Run(async () =>
+        {
+            var random = new Random(w.Item2);
+            while (!stop.IsCancellationRequested)
+            {
+                var caseId = (random.Next(200) * 2) + w.Item2;
+                var version = bed.Next("t1", caseId);
+                var source = await bed.SourceUpsertAsync("t1", caseId, $"c{version}", version);
+                await w.Item1.Store.GetApplier(bed.Name).ApplyAsync([source]);
+                Interlocked.Increment(ref commands);
+            }
+        })).ToList();
+        await Eventually.TrueAsync(() => Volatile.Read(ref commands) > 20, TimeSpan.FromSeconds(30), "the writers applied some commands");
+        var run = await bed.Rebuilds.RunAsync(bed.Name);
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        Assert.True(run.State is RebuildRunState.Ready or RebuildRunState.Validating, run.GateReport);
+        Assert.Equal(await bed.ExpectedLiveAsync(), await bed.LiveRowsAsync(bed.Name + "_v2"));
+        Assert.Equal(await bed.ExpectedLiveAsync(), await bed.LiveRowsAsync(bed.Name));
+    }
+
+    [Fact]
     public async Task A_late_backfill_chunk_never_overwrites_a_newer_event_nor_resurrects_a_tombstone()
     {
         var bed = await RebuildBed.CreateAsync(db, "commute");
@@ -228,11 +261,5 @@ public sealed class BackfillTests(PostgresSchemaFixture db) : IClassFixture<Post
         Assert.Empty(readers.SelectMany(r => r.Errors));
         Assert.All(readers, r => Assert.Equal(r.Versions.Order(), r.Versions));
         Assert.Equal(await bed.ExpectedLiveAsync(), await bed.LiveRowsAsync(bed.Name));
-    }
-
-    /// <summary>Reports synchronously on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
-    private sealed class SyncProgress(Action<RebuildProgress> report) : IProgress<RebuildProgress>
-    {
-        public void Report(RebuildProgress value) => report(value);
     }
 }

@@ -193,3 +193,9 @@ public sealed class ReaderLoop : IAsyncDisposable
         _stop.Dispose();
     }
 }
+
+/// <summary>Reports on the calling thread, synchronously (Progress&lt;T&gt; posts to the thread pool).</summary>
+public sealed class SyncProgress(Action<RebuildProgress> report) : IProgress<RebuildProgress>
+{
+    public void Report(RebuildProgress value) => report(value);
+}

@@ -37,7 +37,7 @@ public sealed class RepairInPlaceTests(PostgresSchemaFixture db) : IClassFixture
         await bed.Store.GetApplier(bed.Name).ApplyAsync([CaseListProjection.Upserted("t2", 3, 7, "newer", "title 3")]);
 
         var batches = new List<long>();
-        var result = await bed.Rebuilds.RepairAsync(bed.Name, RepairScope.Tenant("t2"), progress: new Progress(p => batches.Add(p.RowsDone)));
+        var result = await bed.Rebuilds.RepairAsync(bed.Name, RepairScope.Tenant("t2"), progress: new SyncProgress(p => batches.Add(p.RowsDone)));
 
         Assert.Equal("t1/0:corrupt@1 t1/1:s1@1 t1/2:s2@1 t2/0:s0@1 t2/1:s1@1 t2/2:s2@1 t2/3:newer@7 t2/4:s4@1", await bed.LiveRowsAsync(bed.Name));
         Assert.Contains("t2/9:deleted@5", await bed.RowsAsync(bed.Name));
@@ -72,10 +72,5 @@ public sealed class RepairInPlaceTests(PostgresSchemaFixture db) : IClassFixture
         var error = await Assert.ThrowsAsync<ArgumentException>(() => bed.Rebuilds.RepairAsync(bed.Name, RepairScope.Range(new RowKey("t1"), null)));
 
         Assert.StartsWith("The repair scope does not fit the keys of projection 'repair_bad' (\"tenant_id\", \"case_id\"): From is (t1) with 1 value(s) but the table has 2 key column(s): give a full key.", error.Message);
-    }
-
-    private sealed class Progress(Action<RebuildProgress> report) : IProgress<RebuildProgress>
-    {
-        public void Report(RebuildProgress value) => report(value);
     }
 }
