@@ -1,4 +1,5 @@
 using ReadModelKit.Npgsql.Apply;
+using ReadModelKit.Npgsql.Drift;
 using ReadModelKit.Npgsql.Mapping;
 
 namespace ReadModelKit.Npgsql.Rebuild;
@@ -36,7 +37,7 @@ internal static class ChunkStatements
     /// </summary>
     /// <param name="target">The table written (the stable view, which writes through to the serving version).</param>
     /// <param name="scope">Which keys.</param>
-    public static string Repair(ReadModelTable target, RepairScope scope)
+    public static string Repair(ReadModelTable target, DriftScope scope)
     {
         var keyList = target.KeyList();
         string Side(string from, string alias) => $"""
@@ -91,7 +92,7 @@ internal static class ChunkStatements
             """;
     }
 
-    private static string ScopeFilter(ReadModelTable table, RepairScope scope, string alias)
+    private static string ScopeFilter(ReadModelTable table, DriftScope scope, string alias)
     {
         var filter = "";
         if (scope.KeyPrefix.Count > 0)

@@ -6,6 +6,7 @@ using Npgsql;
 using NpgsqlTypes;
 using ReadModelKit.Contracts;
 using ReadModelKit.Diagnostics;
+using ReadModelKit.Npgsql.Drift;
 using ReadModelKit.Npgsql.Mapping;
 
 namespace ReadModelKit.Npgsql.Rebuild;
@@ -398,13 +399,13 @@ public sealed class RebuildOrchestrator
     /// versioned tombstone never resurrected; keys the source no longer returns are tombstoned.
     /// </summary>
     /// <param name="projectionName">The projection; its mapping needs a RecomputeSql returning the version.</param>
-    /// <param name="scope">Which keys.</param>
+    /// <param name="scope">Which keys: <see cref="DriftScope.All"/>, <see cref="DriftScope.Tenant"/>, <see cref="DriftScope.Range"/>, or one entity as a full-key prefix (<c>new DriftScope { KeyPrefix = [.. key] }</c>).</param>
     /// <param name="resumeAfter">The <see cref="RepairResult.LastKey"/> of an interrupted repair of the same scope, or null to start at the beginning.</param>
     /// <param name="progress">Receives progress after every batch.</param>
     /// <param name="cancellationToken">Stops between batches (finished batches stay repaired).</param>
     /// <exception cref="RecomputeQueryCannotBackfillException">The mapping has no recompute query returning the source version.</exception>
     /// <exception cref="ArgumentException">The scope does not fit the key columns.</exception>
-    public async Task<RepairResult> RepairAsync(string projectionName, RepairScope scope, IReadOnlyList<string>? resumeAfter = null, IProgress<RebuildProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<RepairResult> RepairAsync(string projectionName, DriftScope scope, IReadOnlyList<string>? resumeAfter = null, IProgress<RebuildProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
         var table = _store.GetApplier(projectionName).Table;
@@ -457,7 +458,7 @@ public sealed class RebuildOrchestrator
             var expected = state;
             var (next, read, last) = await InTransactionAsync(async (connection, transaction) =>
             {
-                var (_, read, last) = await ChunkAsync(connection, transaction, sql, cursor, RepairScope.All, cancellationToken).ConfigureAwait(false);
+                var (_, read, last) = await ChunkAsync(connection, transaction, sql, cursor, DriftScope.All, cancellationToken).ConfigureAwait(false);
                 var next = read < _options.ChunkSize ? RebuildRunState.CatchingUp : RebuildRunState.Backfilling;
                 if (!await _runs.RecordStepAsync(connection, transaction, lease, expected, next, last, read, cancellationToken).ConfigureAwait(false))
                 {
@@ -481,7 +482,7 @@ public sealed class RebuildOrchestrator
         return state;
     }
 
-    private async Task<(int Written, int Read, string[]? Last)> ChunkAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, string[]? cursor, RepairScope scope, CancellationToken cancellationToken)
+    private async Task<(int Written, int Read, string[]? Last)> ChunkAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, string[]? cursor, DriftScope scope, CancellationToken cancellationToken)
     {
         using var command = new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = _store.Time.GetUtcNow().UtcDateTime });

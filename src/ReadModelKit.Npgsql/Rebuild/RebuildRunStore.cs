@@ -208,9 +208,7 @@ internal sealed class RebuildRunStore
                 updated_at = now()
             WHERE id = $1 AND owner = $2 AND token = $3 AND lease_expires_at > now() AND state = $4
             """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.RunId });
-        command.Parameters.Add(Text(lease.NodeId));
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.Token });
+        AddLease(command, lease);
         command.Parameters.Add(Text(StateName(expected)));
         command.Parameters.Add(Text(StateName(next)));
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = (object?)lastKey ?? DBNull.Value });
@@ -226,9 +224,7 @@ internal sealed class RebuildRunStore
             UPDATE {_runs} SET gate_passed = $4, gate_report = $5, state = CASE WHEN $4 THEN 'ready' ELSE 'validating' END, updated_at = now()
             WHERE id = $1 AND owner = $2 AND token = $3 AND lease_expires_at > now() AND state IN ('validating', 'ready')
             """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.RunId });
-        command.Parameters.Add(Text(lease.NodeId));
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.Token });
+        AddLease(command, lease);
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = passed });
         command.Parameters.Add(Text(report));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
@@ -241,9 +237,7 @@ internal sealed class RebuildRunStore
             UPDATE {_runs} SET owner = NULL, lease_expires_at = NULL, error = coalesce($4, error), updated_at = now()
             WHERE id = $1 AND owner = $2 AND token = $3
             """);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.RunId });
-        command.Parameters.Add(Text(lease.NodeId));
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.Token });
+        AddLease(command, lease);
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)error ?? DBNull.Value });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -299,4 +293,12 @@ internal sealed class RebuildRunStore
     }
 
     private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
+
+    /// <summary>Parameters $1-$3 of a fenced statement: run id, node, token.</summary>
+    private static void AddLease(NpgsqlCommand command, RunLease lease)
+    {
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.RunId });
+        command.Parameters.Add(Text(lease.NodeId));
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.Token });
+    }
 }

@@ -1,4 +1,5 @@
 using ReadModelKit.Changes;
+using ReadModelKit.Npgsql.Drift;
 using ReadModelKit.Npgsql.Rebuild;
 using ReadModelKit.Npgsql.Tests.Infrastructure;
 
@@ -14,7 +15,7 @@ public sealed class RepairInPlaceTests(PostgresSchemaFixture db) : IClassFixture
         await bed.SeedAsync(4);
         await db.ExecuteAsync("UPDATE repair_key SET status = 'corrupt' WHERE case_id IN (1, 2)");
 
-        var result = await bed.Rebuilds.RepairAsync(bed.Name, RepairScope.Key(new RowKey("t1", 1)));
+        var result = await bed.Rebuilds.RepairAsync(bed.Name, new DriftScope { KeyPrefix = ["t1", 1] });
 
         Assert.Equal((1L, 1L, 1), (result.KeysChecked, result.RowsWritten, result.Batches));
         Assert.Equal(["t1", "1"], result.LastKey);
@@ -37,7 +38,7 @@ public sealed class RepairInPlaceTests(PostgresSchemaFixture db) : IClassFixture
         await bed.Store.GetApplier(bed.Name).ApplyAsync([CaseListProjection.Upserted("t2", 3, 7, "newer", "title 3")]);
 
         var batches = new List<long>();
-        var result = await bed.Rebuilds.RepairAsync(bed.Name, RepairScope.Tenant("t2"), progress: new SyncProgress(p => batches.Add(p.RowsDone)));
+        var result = await bed.Rebuilds.RepairAsync(bed.Name, DriftScope.Tenant("t2"), progress: new SyncProgress(p => batches.Add(p.RowsDone)));
 
         Assert.Equal("t1/0:corrupt@1 t1/1:s1@1 t1/2:s2@1 t2/0:s0@1 t2/1:s1@1 t2/2:s2@1 t2/3:newer@7 t2/4:s4@1", await bed.LiveRowsAsync(bed.Name));
         Assert.Contains("t2/9:deleted@5", await bed.RowsAsync(bed.Name));
@@ -53,7 +54,7 @@ public sealed class RepairInPlaceTests(PostgresSchemaFixture db) : IClassFixture
         await bed.SeedAsync(10);
         await db.ExecuteAsync("UPDATE repair_range SET status = 'corrupt'");
 
-        var range = RepairScope.Range(new RowKey("t1", 2), new RowKey("t1", 7));
+        var range = DriftScope.Range(new RowKey("t1", 2), new RowKey("t1", 7));
         var resumed = await bed.Rebuilds.RepairAsync(bed.Name, range, resumeAfter: ["t1", "4"]);
         var rows = (await bed.LiveRowsAsync(bed.Name)).Split(' ');
 
@@ -69,8 +70,8 @@ public sealed class RepairInPlaceTests(PostgresSchemaFixture db) : IClassFixture
     {
         var bed = await RebuildBed.CreateAsync(db, "repair_bad");
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => bed.Rebuilds.RepairAsync(bed.Name, RepairScope.Range(new RowKey("t1"), null)));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => bed.Rebuilds.RepairAsync(bed.Name, DriftScope.Range(new RowKey("t1"), null)));
 
-        Assert.StartsWith("The repair scope does not fit the keys of projection 'repair_bad' (\"tenant_id\", \"case_id\"): From is (t1) with 1 value(s) but the table has 2 key column(s): give a full key.", error.Message);
+        Assert.StartsWith("The repair scope does not fit the keys of projection 'repair_bad' (\"tenant_id\", \"case_id\"): Scope.From is (t1) with 1 value(s) but the table has 2 key column(s): give a full key.", error.Message);
     }
 }
