@@ -124,13 +124,8 @@ internal sealed class RebuildRunStore
     }
 
     /// <summary>The projection's active run, or null.</summary>
-    public async Task<RebuildRun?> GetActiveAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, string projectionName, bool forUpdate, CancellationToken cancellationToken)
-    {
-        var sql = $"SELECT {RunColumns} FROM {_runs} WHERE projection_name = $1 AND state NOT IN ('retired', 'failed', 'cancelled', 'rolled_back') {(forUpdate ? "FOR UPDATE" : "")}";
-        using var command = connection is null ? _dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, connection, transaction);
-        command.Parameters.Add(Text(projectionName));
-        return await ReadOneAsync(command, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<RebuildRun?> GetActiveAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, string projectionName, bool forUpdate, CancellationToken cancellationToken) =>
+        FindAsync(connection, transaction, projectionName, "AND state NOT IN ('retired', 'failed', 'cancelled', 'rolled_back')", forUpdate, cancellationToken);
 
     /// <summary>One run by id, or null.</summary>
     public async Task<RebuildRun?> GetAsync(long runId, CancellationToken cancellationToken)
@@ -141,9 +136,13 @@ internal sealed class RebuildRunStore
     }
 
     /// <summary>The projection's most recent run (active or not), or null.</summary>
-    public async Task<RebuildRun?> GetLatestAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, string projectionName, bool forUpdate, CancellationToken cancellationToken)
+    public Task<RebuildRun?> GetLatestAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, string projectionName, bool forUpdate, CancellationToken cancellationToken) =>
+        FindAsync(connection, transaction, projectionName, "ORDER BY id DESC LIMIT 1", forUpdate, cancellationToken);
+
+    /// <summary>The projection's run matching <paramref name="tail"/> (SQL after the projection filter), on the caller's connection or a pooled one.</summary>
+    private async Task<RebuildRun?> FindAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, string projectionName, string tail, bool forUpdate, CancellationToken cancellationToken)
     {
-        var sql = $"SELECT {RunColumns} FROM {_runs} WHERE projection_name = $1 ORDER BY id DESC LIMIT 1 {(forUpdate ? "FOR UPDATE" : "")}";
+        var sql = $"SELECT {RunColumns} FROM {_runs} WHERE projection_name = $1 {tail} {(forUpdate ? "FOR UPDATE" : "")}";
         using var command = connection is null ? _dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.Add(Text(projectionName));
         return await ReadOneAsync(command, cancellationToken).ConfigureAwait(false);
