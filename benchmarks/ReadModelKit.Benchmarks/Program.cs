@@ -7,6 +7,7 @@ using ReadModelKit.Benchmarks.Apply;
 // End to end (outbox → runner → read model): ... -- end-to-end
 // Rebuild: 1M-row backfill vs CREATE TABLE AS, reader blocking during cutover: ... -- rebuild [--rows 1000000]
 // Drift checks round-robin with per-round ratios to the naive join (quick, for profiling): ... -- --drift-interleaved 5
+// A clean same-database check at scale against the naive join in the same run: ... -- --drift-large 2 10000000
 switch (args)
 {
     case ["--check"]:
@@ -17,6 +18,8 @@ switch (args)
         return await ReadModelKit.Benchmarks.Drift.InterleavedDriftRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture));
     case ["rebuild", ..]:
         return await ReadModelKit.Benchmarks.Rebuild.RebuildBenchmarkRun.MainAsync(args);
+    case ["--drift-large", var rounds, var rows]:
+        return await ReadModelKit.Benchmarks.Drift.LargeDriftRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture), int.Parse(rows, CultureInfo.InvariantCulture));
     case ["end-to-end", ..]:
         return await ReadModelKit.Benchmarks.EndToEnd.EndToEndRun.MainAsync(args);
     default:

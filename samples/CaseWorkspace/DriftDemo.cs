@@ -58,6 +58,9 @@ public static class DriftDemo
         var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(dataSource), options, [new CaseChangedProjection()], TimeProvider.System);
         await store.InitializeAsync();
 
+        // Plan the recompute query once at start-up (no row is read): a typo or a missing table fails here, not in the nightly check.
+        await store.Drift.ValidateAsync();
+
         // Feed the projection: each CaseChanged event asks for its case to be recomputed from the canonical tables.
         var events = Enumerable.Range(1, 60).Select(c => CaseChanged("tenant-" + (c % 3), c, position: c)).ToList();
         var applied = await store.GetApplier(Projection).ApplyAsync(events);

@@ -46,7 +46,7 @@ public static class OutboxDemo
         await store.InitializeAsync();
 
         // In an application this is the body of a BackgroundService: await runner.RunAsync(stoppingToken).
-        var runner = new ProjectionRunner(store, projection.Contract.Name, new ProjectionRunnerOptions { NodeId = "case-workspace-1" });
+        var runner = new ProjectionRunner(store, projection.Contract.Name, new ProjectionRunnerOptions { NodeId = "case-workspace" });
         using var stop = new CancellationTokenSource();
         var running = runner.RunAsync(stop.Token);
 

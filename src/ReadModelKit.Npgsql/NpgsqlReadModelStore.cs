@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ReadModelKit.Checkpoints;
+using ReadModelKit.Contracts;
 using ReadModelKit.Exceptions;
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Checkpoints;
@@ -32,13 +34,15 @@ public sealed class NpgsqlReadModelStore
     private Dictionary<string, ProjectionApplier>? _appliers;
     private Drift.DriftReconciler? _drift;
     private Rebuild.RebuildOrchestrator? _rebuilds;
+    private Control.ProjectionControl? _control;
 
-    /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>.</summary>
+    /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>. Every projection's contract is validated here, whichever way the store is built.</summary>
     /// <param name="dataSource">The database.</param>
     /// <param name="options">The store options, including table mappings.</param>
     /// <param name="projections">The registered projections.</param>
     /// <param name="time">The clock.</param>
     /// <param name="loggers">Logger factory, or null for none.</param>
+    /// <exception cref="ProjectionContractException">A projection's contract is invalid; the message lists every problem.</exception>
     public NpgsqlReadModelStore(ReadModelKitDataSource dataSource, NpgsqlReadModelOptions options, IEnumerable<IProjection> projections, TimeProvider time, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -46,11 +50,18 @@ public sealed class NpgsqlReadModelStore
         ArgumentNullException.ThrowIfNull(projections);
         _dataSource = dataSource;
         _options = options;
-        _projections = projections.ToDictionary(p => p.Contract.Name, StringComparer.Ordinal);
+        var list = projections.ToList();
+        foreach (var projection in list)
+        {
+            ProjectionContractValidator.ThrowIfInvalid(projection.Contract);
+        }
+
+        _projections = list.ToDictionary(p => p.Contract.Name, StringComparer.Ordinal);
         _time = time ?? TimeProvider.System;
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("ReadModelKit.Npgsql");
         _schema = SqlIdentifier.From(options.Schema, "ReadModelKit schema");
+        Checkpoints = new NpgsqlCheckpointStore(dataSource.DataSource, _schema, _time);
         DeadLetters = new DeadLetterStore(dataSource.DataSource, _schema, GetApplier, _logger);
         Retention = new RetentionPruner(dataSource.DataSource, _schema, _time, _logger);
         Outbox = new OutboxWriter(_schema, options.Outbox);
@@ -61,6 +72,9 @@ public sealed class NpgsqlReadModelStore
 
     /// <summary>Lists, replays and skips dead-lettered events.</summary>
     public DeadLetterStore DeadLetters { get; }
+
+    /// <summary>The owner of every projection's checkpoints (the only writer of the checkpoint table).</summary>
+    public NpgsqlCheckpointStore Checkpoints { get; }
 
     /// <summary>Bounded pruning of inbox rows and tombstones.</summary>
     public RetentionPruner Retention { get; }
@@ -73,6 +87,9 @@ public sealed class NpgsqlReadModelStore
 
     /// <summary>Health verdicts that notice stalls, not just a live loop.</summary>
     public ProjectionHealthCheck Health { get; }
+
+    /// <summary>Pause, resume and restart of projections and partitions, obeyed by every runner node.</summary>
+    public Control.ProjectionControl Control => _control ??= new Control.ProjectionControl(this);
 
     /// <summary>The schema holding the library's tables.</summary>
     public string Schema => _schema.Name;
@@ -98,6 +115,9 @@ public sealed class NpgsqlReadModelStore
     /// <summary>The registered projections (after <see cref="InitializeAsync"/>).</summary>
     internal IReadOnlyCollection<string> ProjectionNames => (_appliers ?? throw new InvalidOperationException("Call NpgsqlReadModelStore.InitializeAsync at start-up first.")).Keys;
 
+    /// <summary>Whether <see cref="InitializeAsync"/> has completed.</summary>
+    internal bool IsInitialized => _appliers is not null;
+
     /// <summary>The store's clock.</summary>
     internal TimeProvider Time => _time;
 
@@ -110,9 +130,18 @@ public sealed class NpgsqlReadModelStore
     /// </summary>
     /// <param name="cancellationToken">Cancels start-up.</param>
     /// <exception cref="ReadModelMappingException">A mapped table does not match its mapping.</exception>
+    /// <exception cref="Drift.RecomputeSqlException">A mapping's recompute query holds more than one statement (checked before anything is written).</exception>
     /// <exception cref="ReadModelKitException">A mapping names an unregistered projection, or a registered projection has no mapping.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
+        foreach (var (name, mapping) in _options.Mappings)
+        {
+            if (mapping.RecomputeSql is { } recompute)
+            {
+                RecomputeQuery.Normalize(name, recompute);
+            }
+        }
+
         var dataSource = _dataSource.DataSource;
         var from = await new SchemaMigrator(dataSource, _schema.Name).MigrateAsync(cancellationToken).ConfigureAwait(false);
         if (from != SchemaMigrator.LatestVersion)
@@ -136,13 +165,13 @@ public sealed class NpgsqlReadModelStore
             foreach (var (name, projection) in _projections)
             {
                 var table = await ReadModelTableInspector.InspectAsync(connection, name, _options.Mappings[name], cancellationToken).ConfigureAwait(false);
-                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"));
+                appliers[name] = new ProjectionApplier(dataSource, projection, table, _schema, Checkpoints, _options.Apply, _time, _loggers.CreateLogger("ReadModelKit.Npgsql.Apply"));
             }
         }
 
         foreach (var name in appliers.Keys)
         {
-            await CheckpointRows.EnsureAsync(dataSource, _schema, name, 0, cancellationToken).ConfigureAwait(false);
+            await Checkpoints.EnsureAsync(CheckpointSet.Live(name), partitionCount: 1, cancellationToken).ConfigureAwait(false);
         }
 
         _appliers = appliers;

@@ -4,7 +4,7 @@ using NpgsqlTypes;
 using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Apply;
-using ReadModelKit.PostgresHarness;
+using ReadModelKit.Testing.Postgres;
 
 namespace ReadModelKit.Benchmarks.Apply;
 
@@ -35,9 +35,9 @@ public sealed class BenchDatabase : IAsyncDisposable
     /// <summary>The COPY ceiling's read model: the read model's columns and primary key.</summary>
     public const string CopyTable = TableSchema + ".copy_case_list";
 
-    private readonly PostgresServer _server;
+    private readonly ThrowawayPostgres _server;
 
-    private BenchDatabase(PostgresServer server, NpgsqlDataSource dataSource, BenchCaseProjection projection, ProjectionApplier applier)
+    private BenchDatabase(ThrowawayPostgres server, NpgsqlDataSource dataSource, BenchCaseProjection projection, ProjectionApplier applier)
     {
         _server = server;
         DataSource = dataSource;
@@ -56,7 +56,7 @@ public sealed class BenchDatabase : IAsyncDisposable
     /// <summary>Starts the server, creates the tables and initializes the store for a projection in <paramref name="mode"/>.</summary>
     public static async Task<BenchDatabase> StartAsync(IdempotencyMode mode)
     {
-        var server = await PostgresServer.StartAsync(Console.WriteLine);
+        var server = await ThrowawayPostgres.StartAsync(Console.WriteLine);
         var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
         var projection = new BenchCaseProjection(mode);
 

@@ -4,7 +4,7 @@ using ReadModelKit.Contracts;
 using ReadModelKit.Events;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Mapping;
-using ReadModelKit.PostgresHarness;
+using ReadModelKit.Testing.Postgres;
 using ReadModelKit.Projections;
 
 namespace ReadModelKit.Benchmarks.Drift;
@@ -20,14 +20,14 @@ internal sealed class DriftBenchmarkData : IAsyncDisposable
     private const string SourceDatabase = "readmodelkit_drift_src";
     private const string Ready = "drift_bench_ready_v1";
 
-    private DriftBenchmarkData(PostgresServer server, NpgsqlDataSource readModel, NpgsqlDataSource source)
+    private DriftBenchmarkData(ThrowawayPostgres server, NpgsqlDataSource readModel, NpgsqlDataSource source)
     {
         Server = server;
         ReadModel = readModel;
         Source = source;
     }
 
-    public PostgresServer Server { get; }
+    public ThrowawayPostgres Server { get; }
 
     public NpgsqlDataSource ReadModel { get; }
 
@@ -39,7 +39,7 @@ internal sealed class DriftBenchmarkData : IAsyncDisposable
 
     public static async Task<DriftBenchmarkData> OpenAsync()
     {
-        var server = await PostgresServer.StartAsync(Console.WriteLine);
+        var server = await ThrowawayPostgres.StartAsync(Console.WriteLine);
         var readModel = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(server.ConnectionString) { SearchPath = "drift_bench", CommandTimeout = 600 }.ConnectionString);
         await using (var admin = NpgsqlDataSource.Create(server.ConnectionString))
         {

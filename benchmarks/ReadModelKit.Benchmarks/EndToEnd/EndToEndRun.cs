@@ -8,7 +8,7 @@ using ReadModelKit.Events;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Runner;
-using ReadModelKit.PostgresHarness;
+using ReadModelKit.Testing.Postgres;
 
 namespace ReadModelKit.Benchmarks.EndToEnd;
 
@@ -30,7 +30,7 @@ internal static class EndToEndRun
         var output = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : Path.Combine("benchmarks", "results", "EndToEnd-report.md");
         var repeatIndex = Array.IndexOf(args, "--repeat");
         var repeat = repeatIndex >= 0 && repeatIndex + 1 < args.Length ? int.Parse(args[repeatIndex + 1], CultureInfo.InvariantCulture) : 3;
-        await using var server = await PostgresServer.StartAsync(Console.WriteLine);
+        await using var server = await ThrowawayPostgres.StartAsync(Console.WriteLine);
         var scenarios = new List<(string Name, string Runners, Func<Task<(int Events, double Seconds, List<double>? Latencies)>> Run)>
         {
             ("apply only (applier, batch 500, no outbox)", "-", async () =>

@@ -6,7 +6,7 @@ using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Rebuild;
-using ReadModelKit.PostgresHarness;
+using ReadModelKit.Testing.Postgres;
 
 namespace ReadModelKit.Benchmarks.Rebuild;
 
@@ -27,7 +27,7 @@ internal static class RebuildBenchmarkRun
         var rows = rowsIndex >= 0 ? int.Parse(args[rowsIndex + 1], CultureInfo.InvariantCulture) : 1_000_000;
         var outIndex = Array.IndexOf(args, "--out");
         var output = outIndex >= 0 ? args[outIndex + 1] : Path.Combine("benchmarks", "results", "Rebuild-report.md");
-        await using var server = await PostgresServer.StartAsync(Console.WriteLine);
+        await using var server = await ThrowawayPostgres.StartAsync(Console.WriteLine);
         var schema = "bench_rb";
         var connectionString = new NpgsqlConnectionStringBuilder(server.ConnectionString) { SearchPath = schema }.ConnectionString;
         await using (var admin = NpgsqlDataSource.Create(server.ConnectionString))

@@ -9,8 +9,11 @@ public sealed class ApplierOptions
     /// <summary>How many times a batch is retried after a transient database error (connection loss, deadlock, serialization failure). Default 5.</summary>
     public int MaxTransientRetries { get; set; } = 5;
 
-    /// <summary>The first delay between transient retries; it doubles on each retry. Default 50 ms.</summary>
+    /// <summary>The first delay between transient retries; it doubles on each retry up to <see cref="MaxTransientRetryDelay"/>, each drawn at random between half and all of its step. Default 50 ms.</summary>
     public TimeSpan TransientRetryDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The longest step between transient retries. Default 2 s.</summary>
+    public TimeSpan MaxTransientRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Whether the batch statement is prepared on each physical connection. Default <see langword="true"/>.
@@ -38,6 +41,11 @@ public sealed class ApplierOptions
         if (TransientRetryDelay < TimeSpan.Zero)
         {
             errors.Add($"Apply.TransientRetryDelay {TransientRetryDelay} must not be negative.");
+        }
+
+        if (MaxTransientRetryDelay < TransientRetryDelay)
+        {
+            errors.Add($"Apply.MaxTransientRetryDelay {MaxTransientRetryDelay} must be at least Apply.TransientRetryDelay {TransientRetryDelay}.");
         }
 
         return errors;

@@ -1,5 +1,6 @@
 using System.Text;
 using ReadModelKit.Contracts;
+using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Sql;
 
@@ -9,27 +10,29 @@ namespace ReadModelKit.Npgsql.Apply;
 /// The SQL of one projection's apply path, built once at start-up from its checked table mapping.
 /// The main statement does the whole batch in one round trip: dedupe (inbox insert … RETURNING, or the checkpoint
 /// position), park events behind dead letters, reduce to the newest version per key, guarded upsert/tombstone,
-/// and the checkpoint compare-and-set.
+/// and the checkpoint compare-and-set (SQL of the checkpoint owner, <see cref="NpgsqlCheckpointStore"/>).
 /// </summary>
 internal sealed class ApplyStatements
 {
-    /// <summary>Parameters of the main statement before the key and value arrays.</summary>
+    /// <summary>Parameters of the main statement before the key and value arrays; the checkpoint track follows those arrays.</summary>
     public const int FixedParameters = 13;
 
     /// <summary>Builds the statements.</summary>
     /// <param name="table">The checked table.</param>
     /// <param name="mode">The projection's idempotency mode.</param>
     /// <param name="schema">The library's schema.</param>
+    /// <param name="checkpoints">The checkpoint owner, whose SQL the main statement embeds.</param>
     /// <param name="targets">
     /// The physical tables every batch writes (the serving version first, then versions being rebuilt or kept for rollback), or null for
     /// <paramref name="table"/> alone. Rows written are counted on the first.
     /// </param>
-    public ApplyStatements(ReadModelTable table, IdempotencyMode mode, SqlIdentifier schema, IReadOnlyList<ReadModelTable>? targets = null)
+    public ApplyStatements(ReadModelTable table, IdempotencyMode mode, SqlIdentifier schema, NpgsqlCheckpointStore checkpoints, IReadOnlyList<ReadModelTable>? targets = null)
     {
         targets ??= [table];
-        Main = BuildMain(table, targets, mode, schema.Quoted);
+        Main = BuildMain(table, targets, mode, schema.Quoted, checkpoints, advance: true);
         // Dead-lettered events were never applied, so a replay needs no position filter: only the inbox (if any) and the version guard.
-        Replay = mode == IdempotencyMode.Inbox ? Main : BuildMain(table, targets, IdempotencyMode.VersionGuardOnly, schema.Quoted);
+        // It leaves every checkpoint where it is: the batch that dead-lettered the events already moved their partition's past them.
+        Replay = BuildMain(table, targets, mode == IdempotencyMode.Inbox ? mode : IdempotencyMode.VersionGuardOnly, schema.Quoted, checkpoints, advance: false);
         DeadLetter = $"""
             INSERT INTO {schema.Quoted}.dead_letter
                 (projection_name, event_id, ordering_key, version, position, event_type, occurred_at, payload, status, error, attempts)
@@ -44,7 +47,7 @@ internal sealed class ApplyStatements
     /// <summary>The main statement (see the class summary).</summary>
     public string Main { get; }
 
-    /// <summary>The main statement for replaying dead-lettered events (no checkpoint position filter).</summary>
+    /// <summary>The statement replaying dead-lettered events: no checkpoint position filter, no checkpoint write (returns the partition's position as it is).</summary>
     public string Replay { get; }
 
     /// <summary>Inserts dead-lettered and parked events (in inbox mode, not those the inbox already holds: a redelivered skipped event stays skipped).</summary>
@@ -53,7 +56,7 @@ internal sealed class ApplyStatements
     /// <summary>Recomputes affected keys from the mapping's recompute query, one statement per target table; empty when the mapping has none.</summary>
     public IReadOnlyList<string> Recompute { get; }
 
-    private static string BuildMain(ReadModelTable table, IReadOnlyList<ReadModelTable> targets, IdempotencyMode mode, string schema)
+    private static string BuildMain(ReadModelTable table, IReadOnlyList<ReadModelTable> targets, IdempotencyMode mode, string schema, NpgsqlCheckpointStore checkpoints, bool advance)
     {
         var keys = table.Keys.Select(k => ReadModelTable.Quote(k.Name)).ToList();
         var values = table.Values.Select(v => ReadModelTable.Quote(v.Name)).ToList();
@@ -77,6 +80,7 @@ internal sealed class ApplyStatements
             selects.Add(valueBuffers[i].Element($"c.v{i}") + " AS " + values[i]);
         }
 
+        var track = $"${parameter}";
         var version = ReadModelTable.Quote(table.Version.Name);
         var insertColumns = new List<string>(keys) { };
         insertColumns.AddRange(values);
@@ -122,7 +126,7 @@ internal sealed class ApplyStatements
             WITH batch AS (
                 SELECT * FROM unnest($2::uuid[], $3::text[], $4::int8[], $10::int8[]) AS b(event_id, ordering_key, position, version)
             ), cp_now AS (
-                SELECT position FROM {schema}.checkpoint WHERE projection_name = $1 AND partition_id = $5
+                {checkpoints.BatchPositionSql("$1", track, "$5")}
             ), parked AS (
                 SELECT b.event_id FROM batch b
                 WHERE EXISTS (SELECT 1 FROM {schema}.dead_letter d
@@ -146,14 +150,7 @@ internal sealed class ApplyStatements
                 RETURNING 1
             )
             """))}, cp_write AS (
-                UPDATE {schema}.checkpoint c
-                SET position = greatest(c.position, $7),
-                    last_source_time = CASE WHEN $8::timestamptz IS NULL THEN c.last_source_time ELSE greatest(c.last_source_time, $8) END,
-                    projected_at = $9,
-                    updated_at = $9
-                WHERE c.projection_name = $1 AND c.partition_id = $5
-                  AND ({expected} IS NULL OR c.position = {expected})
-                RETURNING c.position
+                {(advance ? checkpoints.BatchAdvanceSql("$1", track, "$5", expected, "$7", "$8", "$9") : "SELECT coalesce((SELECT position FROM cp_now), 0) AS position")}
             )
             SELECT (SELECT count(*) FROM fresh)::int4,
                    (SELECT count(*) FROM written)::int4,

@@ -1,14 +1,18 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using ReadModelKit.Checkpoints;
 using ReadModelKit.Contracts;
 using ReadModelKit.Diagnostics;
 using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Diagnostics;
 using ReadModelKit.Npgsql.Checkpoints;
+using ReadModelKit.Exceptions;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Rebuild;
+using ReadModelKit.Npgsql.Resilience;
 using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Projections;
 
@@ -29,27 +33,30 @@ public sealed class ProjectionApplier
     private readonly ApplierOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly SqlIdentifier _schema;
-    private readonly HashSet<int> _knownPartitions = [0];
+    private readonly NpgsqlCheckpointStore _checkpoints;
+    private readonly HashSet<int> _knownPartitions = [];
 
     internal ProjectionApplier(
         NpgsqlDataSource dataSource,
         IProjection projection,
         ReadModelTable table,
         SqlIdentifier schema,
+        NpgsqlCheckpointStore checkpoints,
         ApplierOptions options,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        string track = CheckpointSet.LiveTrack)
     {
         _dataSource = dataSource;
         _projection = projection;
         Table = table;
-        _schema = schema;
+        _checkpoints = checkpoints;
         _options = options;
         _time = time;
         _logger = logger;
-        _statements = new ApplyStatements(table, projection.Contract.Idempotency, schema);
-        _feed = new VersionFeed(dataSource, schema, table, projection.Contract.Idempotency, options.PrepareStatements);
+        Checkpoints = new CheckpointSet(projection.Contract.Name, track);
+        _statements = new ApplyStatements(table, projection.Contract.Idempotency, schema, checkpoints);
+        _feed = new VersionFeed(dataSource, schema, table, projection.Contract.Idempotency, checkpoints, options.PrepareStatements);
     }
 
     /// <summary>The projection's contract.</summary>
@@ -57,6 +64,9 @@ public sealed class ProjectionApplier
 
     /// <summary>The checked table the projection writes.</summary>
     public ReadModelTable Table { get; }
+
+    /// <summary>The checkpoint set this applier advances.</summary>
+    public CheckpointSet Checkpoints { get; }
 
     /// <summary>Applies a batch from a source without positions (a broker, an application) to partition 0.</summary>
     /// <param name="batch">The events, in any order, duplicates allowed.</param>
@@ -96,11 +106,11 @@ public sealed class ProjectionApplier
 
         var plan = BatchPlan.Create(_projection, Table, batch, _options.MaxHandlerAttempts);
         ThrowIfHalting(plan);
-        await EnsurePartitionAsync(partition, cancellationToken).ConfigureAwait(false);
         for (var retry = 0; ; retry++)
         {
             try
             {
+                await EnsurePartitionAsync(partition, cancellationToken).ConfigureAwait(false);
                 var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 await using var connectionScope = connection.ConfigureAwait(false);
                 var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -115,22 +125,24 @@ public sealed class ProjectionApplier
                 Record(result);
                 return result;
             }
-            catch (Exception ex) when (retry < _options.MaxTransientRetries && IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (CountFailure(batch, ex, cancellationToken) && retry < _options.MaxTransientRetries && TransientErrors.IsTransient(ex))
             {
-                ReadModelKitDiagnostics.EventsFailed.Add(batch.Count, ReadModelKitDiagnostics.Tag(Contract.Name));
-                var delay = _options.TransientRetryDelay * Math.Pow(2, retry);
+                var delay = Backoff.Delay(_options.TransientRetryDelay, _options.MaxTransientRetryDelay, retry);
                 NpgsqlLog.TransientRetry(_logger, Contract.Name, retry + 1, delay.TotalMilliseconds, ex);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>Applies dead-lettered events again inside the caller's transaction (no position filter, no compare-and-set).</summary>
-    internal async Task<ApplyResult> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies dead-lettered events of <paramref name="partition"/> again inside the caller's transaction: no position filter, and no
+    /// checkpoint moves (the result's checkpoint is the partition's, as it is).
+    /// </summary>
+    internal async Task<ApplyResult> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventEnvelope> events, int partition, CancellationToken cancellationToken)
     {
         var plan = BatchPlan.Create(_projection, Table, events, _options.MaxHandlerAttempts);
         ThrowIfHalting(plan);
-        return await ApplyPlanAsync(connection, transaction, plan, events, null, 0, replay: true, cancellationToken).ConfigureAwait(false);
+        return await ApplyPlanAsync(connection, transaction, plan, events, null, partition, replay: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records <paramref name="result"/> in metrics once its transaction committed.</summary>
@@ -204,6 +216,7 @@ public sealed class ProjectionApplier
                 p.Add(parameter);
             }
 
+            p.Add(new NpgsqlParameter<string> { TypedValue = Checkpoints.Track });
             await PrepareAsync(main, cancellationToken).ConfigureAwait(false);
             using var reader = await main.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -272,7 +285,8 @@ public sealed class ProjectionApplier
         p.Add(new NpgsqlParameter<long[]> { TypedValue = list.Select(r => r.Envelope.Position.Value).ToArray() });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Type).ToArray() });
         p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = list.Select(r => r.Envelope.OccurredAt.UtcDateTime).ToArray() });
-        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Payload.GetRawText()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        // An event without a payload (default JsonElement) is kept with a JSON null payload rather than failing the whole batch.
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Envelope.Payload.ValueKind == JsonValueKind.Undefined ? "null" : r.Envelope.Payload.GetRawText()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Status).ToArray() });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = list.Select(r => r.Error).ToArray() });
         p.Add(new NpgsqlParameter<int[]> { TypedValue = list.Select(r => r.Attempts).ToArray() });
@@ -293,15 +307,25 @@ public sealed class ProjectionApplier
             }
         }
 
-        await CheckpointRows.EnsureAsync(_dataSource, _schema, Contract.Name, partition, cancellationToken).ConfigureAwait(false);
+        await _checkpoints.EnsurePartitionAsync(Checkpoints, partition, cancellationToken).ConfigureAwait(false);
         lock (_knownPartitions)
         {
             _knownPartitions.Add(partition);
         }
     }
 
-    private static bool IsTransient(Exception exception) =>
-        exception is NpgsqlException { IsTransient: true }
-        || exception is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.AdminShutdown }
-        || exception is NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException or EndOfStreamException };
+    /// <summary>
+    /// Counts the events of a batch attempt that failed in the database (every failed attempt, retried or not) in
+    /// <c>projection_events_failed_total</c>; a lost lease, a moved checkpoint, a halt or a cancellation is not a failed application.
+    /// Always false, so it can sit in an exception filter.
+    /// </summary>
+    private bool CountFailure(IReadOnlyList<EventEnvelope> batch, Exception exception, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.IsCancellationRequested && exception is not (ReadModelKitException or OperationCanceledException))
+        {
+            ReadModelKitDiagnostics.EventsFailed.Add(batch.Count, ReadModelKitDiagnostics.Tag(Contract.Name));
+        }
+
+        return true;
+    }
 }

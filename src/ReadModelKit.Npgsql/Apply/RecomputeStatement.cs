@@ -1,4 +1,5 @@
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.Apply;
 
@@ -28,7 +29,7 @@ internal static class RecomputeStatement
                 SELECT DISTINCT * FROM unnest({unnest}) AS a({keyList})
             ), expected AS (
                 SELECT {string.Join(", ", ExpectedColumns(table).Select(c => "q." + c))}
-                FROM ({expectedRowsSql ?? table.Mapping.RecomputeSql}) AS q
+                FROM {(expectedRowsSql is null ? RecomputeQuery.Embed(table.ProjectionName, table.Mapping.RecomputeSql!) : $"({expectedRowsSql})")} AS q
                 WHERE ({string.Join(", ", keys.Select(k => "q." + k))}) IN (SELECT {keyList} FROM affected)
             )
             """;

@@ -5,11 +5,15 @@ using ReadModelKit.Contracts;
 using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Diagnostics;
+using ReadModelKit.Npgsql.Leases;
 using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.DeadLetters;
 
-/// <summary>Lists, replays and skips dead-lettered events. A key stays parked until its dead event is replayed successfully or skipped.</summary>
+/// <summary>
+/// Lists, replays and skips dead-lettered events. A key stays parked until its dead event is replayed successfully or skipped.
+/// A replay applies the key's events in the key's own partition, taking turns with that partition's batches, and moves no checkpoint.
+/// </summary>
 public sealed class DeadLetterStore
 {
     private readonly NpgsqlDataSource _dataSource;
@@ -89,6 +93,7 @@ public sealed class DeadLetterStore
         await using var connectionScope = connection.ConfigureAwait(false);
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
+        var partition = await ReplayFence.HoldAsync(connection, transaction, _schema, projectionName, orderingKey, cancellationToken).ConfigureAwait(false);
         var events = new List<EventEnvelope>();
         using (var take = new NpgsqlCommand($"""
             UPDATE {_schema.Quoted}.dead_letter
@@ -124,7 +129,7 @@ public sealed class DeadLetterStore
             }
         }
 
-        var result = await applier.ReplayAsync(connection, transaction, events.OrderBy(e => e.Version).ToList(), cancellationToken).ConfigureAwait(false);
+        var result = await applier.ReplayAsync(connection, transaction, events.OrderBy(e => e.Version).ToList(), partition, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         applier.Record(result);
         NpgsqlLog.DeadLettersResolved(_logger, projectionName, orderingKey, skipEventId is null ? "replayed" : "skipped", result.Applied);

@@ -43,19 +43,16 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         _rowKeys = DriftTable.Refs(table.Keys, "r");
     }
 
-    /// <summary>The row hash the servers agreed on (after the first pass).</summary>
-    public DriftRowHash? RowHash => _hash;
-
     private int KeyCount => _table.Keys.Count;
 
-    public async Task<DriftPass> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
+    public async Task<(DriftPass Pass, DriftRowHash? RowHash)> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
     {
         var pair = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var pairScope = pair.ConfigureAwait(false);
-        sink.Confirming = pair.Pass.CaughtUp;
+        sink.Begin(pair.Pass);
         var ranges = _options.Mode == DriftCheckMode.Full
             ? [KeyBlock.Everything]
-            : await SameDatabaseDetector.SampledRangesAsync(pair.ReadModel, _table, _order, _options, cancellationToken).ConfigureAwait(false);
+            : await KeySampler.RangesAsync(pair.ReadModel, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = _options.Mode == DriftCheckMode.Full && _options.Scope.IsAll
             ? await DriftSession.EstimatedRowsAsync(pair.ReadModel, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false)
             : _options.SampleRangeRows;
@@ -68,7 +65,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
 
         await pair.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return pair.Pass;
+        return (pair.Pass, _hash);
     }
 
     public async Task<(DriftPass Pass, IReadOnlyList<DriftDifference> Differences)> RecheckAsync(IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
@@ -79,19 +76,23 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var ignored = new DriftSink(_options, null);
         foreach (var batch in keys.Chunk(StreamBatch))
         {
-            var expected = RowsByKeysAsync(pair.Expected, batch, ignored, cancellationToken);
-            var actual = RowsByKeysAsync(pair.Actual, batch, ignored, cancellationToken);
-            var (e, a) = (await expected.ConfigureAwait(false), await actual.ConfigureAwait(false));
+            var (e, a) = await BothSides.RunAsync(
+                ct => RowsByKeysAsync(pair.Expected, batch, ignored, ct),
+                ct => RowsByKeysAsync(pair.Actual, batch, ignored, ct),
+                cancellationToken).ConfigureAwait(false);
+            var found = new List<DriftDifference>();
             foreach (var key in batch)
             {
                 var inExpected = e.TryGetValue(key, out var expectedRow);
                 var inActual = a.TryGetValue(key, out var actualRow);
-                if (inExpected != inActual || (inExpected && expectedRow.Hash != actualRow.Hash))
+                if (inExpected != inActual || (inExpected && expectedRow!.Hash != actualRow!.Hash))
                 {
                     var kind = !inActual ? DriftKind.Missing : !inExpected ? DriftKind.Extra : DriftKind.Changed;
-                    differences.Add(new DriftDifference(key, kind, inExpected ? expectedRow.Json : null, inActual ? actualRow.Json : null));
+                    found.Add(new DriftDifference(key, kind, expectedRow?.Json, actualRow?.Json));
                 }
             }
+
+            differences.AddRange(await WithoutEqualValuesAsync(pair.Actual, found, e, cancellationToken).ConfigureAwait(false));
         }
 
         await pair.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -177,14 +178,15 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     /// </summary>
     private async Task<List<BlockState>> HashLevelAsync(Pair pair, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, DriftSink sink, CancellationToken cancellationToken)
     {
-        var expected = HashSideAsync(pair.Expected, range, parents, parentModulus, childModulus, sink, cancellationToken);
-        var actual = HashSideAsync(pair.Actual, range, parents, parentModulus, childModulus, sink, cancellationToken);
-        var (e, a) = (await expected.ConfigureAwait(false), await actual.ConfigureAwait(false));
+        var (e, a) = await BothSides.RunAsync(
+            ct => HashSideAsync(pair.Expected, range, parents, parentModulus, childModulus, sink, ct),
+            ct => HashSideAsync(pair.Actual, range, parents, parentModulus, childModulus, sink, ct),
+            cancellationToken).ConfigureAwait(false);
         return e.Keys.Union(a.Keys)
             .Select(id =>
             {
-                var (en, es) = e.GetValueOrDefault(id, (0L, "0"));
-                var (an, @as) = a.GetValueOrDefault(id, (0L, "0"));
+                var (en, es) = e.GetValueOrDefault(id, (0L, CanonicalRowEncoding.EmptyHashSum));
+                var (an, @as) = a.GetValueOrDefault(id, (0L, CanonicalRowEncoding.EmptyHashSum));
                 return new BlockState(id, en, es, an, @as);
             })
             .ToList();
@@ -195,22 +197,20 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var (parameters, _, where) = Bound(range);
         var filter = parents is null ? null : InBlocks(parameters, parents, parentModulus);
         using var command = new NpgsqlCommand($"""
-            SELECT {Block(childModulus)}, count(*), sum({RowHashOf("x")})::text
-            FROM {Hashed(side, where, filter)}
+            SELECT y.b, count(*), {CanonicalRowEncoding.HashSum("y.rmk_h")}
+            FROM (SELECT {Block(childModulus)} AS b, {RowHashOf("x")} AS rmk_h FROM {Hashed(side, where, filter)} OFFSET 0) AS y
             GROUP BY 1
             """, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var rowsScope = counted.ConfigureAwait(false);
+        var reader = counted.Row;
         var blocks = new Dictionary<long, (long, string)>();
-        long bytes = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await counted.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var sum = reader.GetString(2);
-            blocks[reader.GetInt64(0)] = (reader.GetInt64(1), sum);
-            bytes += WireSize.Row + WireSize.Of(0L) + WireSize.Of(0L) + WireSize.Of(sum);
+            blocks[reader.GetInt64(0)] = (reader.GetInt64(1), reader.GetString(2));
         }
 
-        sink.AddBytes(bytes);
         return blocks;
     }
 
@@ -218,26 +218,26 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     private async Task CompareLeavesAsync(Pair pair, KeyBlock range, IReadOnlyList<BlockState> leaves, long modulus, DriftSink sink, CancellationToken cancellationToken)
     {
         var ids = leaves.Select(l => l.Id).ToList();
-        var expected = LeafRowsAsync(pair.Expected, range, ids, modulus, sink, cancellationToken);
-        var actual = LeafRowsAsync(pair.Actual, range, ids, modulus, sink, cancellationToken);
-        var (e, a) = (await expected.ConfigureAwait(false), await actual.ConfigureAwait(false));
+        var (e, a) = await BothSides.RunAsync(
+            ct => LeafRowsAsync(pair.Expected, range, ids, modulus, sink, ct),
+            ct => LeafRowsAsync(pair.Actual, range, ids, modulus, sink, ct),
+            cancellationToken).ConfigureAwait(false);
         await ResolveRowsAsync(pair, LeafComparer.Compare(e, a), sink, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
     {
         using var command = BlockRowsCommand(side, range, blocks, modulus, RowHashOf("x"));
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var rowsScope = counted.ConfigureAwait(false);
+        var reader = counted.Row;
         var rows = new List<(RowKey, long)>();
-        long bytes = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var unique = new UniqueKeys(_table, side.Expected);
+        while (await counted.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var key = SameDatabaseDetector.ReadKey(reader, 0, KeyCount);
-            bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(0L);
-            rows.Add((new RowKey(key!), reader.GetInt64(KeyCount)));
+            rows.Add((unique.Add(new RowKey(DriftReading.Key(reader, 0, KeyCount)!)), reader.GetInt64(KeyCount)));
         }
 
-        sink.AddBytes(bytes);
         return rows;
     }
 
@@ -246,22 +246,74 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     {
         foreach (var batch in found.Chunk(StreamBatch))
         {
-            var expected = RowsByKeysAsync(pair.Expected, batch.Where(f => f.Kind != DriftKind.Extra).Select(f => f.Key).ToList(), sink, cancellationToken);
-            var actual = RowsByKeysAsync(pair.Actual, batch.Where(f => f.Kind != DriftKind.Missing).Select(f => f.Key).ToList(), sink, cancellationToken);
-            var (e, a) = (await expected.ConfigureAwait(false), await actual.ConfigureAwait(false));
-            var differences = batch.Select(f => new DriftDifference(
-                f.Key,
-                f.Kind,
-                e.TryGetValue(f.Key, out var er) ? er.Json : null,
-                a.TryGetValue(f.Key, out var ar) ? ar.Json : null)).ToList();
+            var (e, a) = await BothSides.RunAsync(
+                ct => RowsByKeysAsync(pair.Expected, batch.Where(f => f.Kind != DriftKind.Extra).Select(f => f.Key).ToList(), sink, ct),
+                ct => RowsByKeysAsync(pair.Actual, batch.Where(f => f.Kind != DriftKind.Missing).Select(f => f.Key).ToList(), sink, ct),
+                cancellationToken).ConfigureAwait(false);
+            var differences = await WithoutEqualValuesAsync(
+                pair.Actual,
+                batch.Select(f => new DriftDifference(
+                    f.Key,
+                    f.Kind,
+                    e.TryGetValue(f.Key, out var er) ? er.Json : null,
+                    a.TryGetValue(f.Key, out var ar) ? ar.Json : null)).ToList(),
+                e,
+                cancellationToken).ConfigureAwait(false);
             sink.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
             await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<Dictionary<RowKey, (long Hash, string Json)>> RowsByKeysAsync(Side side, IReadOnlyList<RowKey> keys, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>
+    /// Drops the changed rows whose values are equal after all: row hashes compare some values by their text (numbers inside
+    /// <c>jsonb</c>, elements of arrays hashed as text), where equality compares them by value. The source's values are sent as text
+    /// and compared on the read-model server with <c>IS DISTINCT FROM</c> — the comparison a repair makes — so a check never reports
+    /// a row that repair would leave as it is.
+    /// </summary>
+    private async Task<List<DriftDifference>> WithoutEqualValuesAsync(Side actual, List<DriftDifference> differences, Dictionary<RowKey, FetchedRow> expected, CancellationToken cancellationToken)
     {
-        var rows = new Dictionary<RowKey, (long, string)>();
+        var changed = differences.Where(d => d.Kind == DriftKind.Changed).ToList();
+        if (changed.Count == 0 || _table.Values.Count == 0)
+        {
+            return differences;
+        }
+
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        foreach (var difference in changed)
+        {
+            arrays.Add([.. difference.Key]);
+        }
+
+        arrays.Bind(parameters);
+        var texts = _table.Values.Select((_, i) => parameters.AddValue(changed.Select(d => expected[d.Key].Values![i]).ToArray()) + "::text[]").ToList();
+        var names = Enumerable.Range(0, KeyCount).Select(i => "k" + i).Concat(_table.Values.Select((_, i) => "v" + i));
+        var columns = _table.Keys.Select((c, i) => $"{arrays.Element(i, "u.k" + i)} AS {c.Quoted}")
+            .Concat(_table.Values.Select((c, i) => $"CAST(u.v{i} AS {c.Column.FormattedType}) AS {c.Quoted}"));
+        var row = (string alias) => $"ROW({string.Join(", ", _table.Values.Select(v => CanonicalRowEncoding.Comparable(v.Type, $"{alias}.{v.Quoted}")))})";
+        var sql = $"""
+            SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "e"))}
+            FROM (SELECT {string.Join(", ", columns)} FROM unnest({string.Join(", ", arrays.Arrays.Concat(texts))}) AS u({string.Join(", ", names)})) AS e
+            JOIN {_table.Table.QualifiedName} t ON {string.Join(" AND ", _table.Keys.Select(k => $"t.{k.Quoted} = e.{k.Quoted}"))}
+            WHERE {_table.Live("t")} AND {row("e")} IS NOT DISTINCT FROM {row("t")}
+            """;
+        var equal = new HashSet<RowKey>();
+        using (var command = new NpgsqlCommand(sql, actual.Connection, actual.Transaction))
+        {
+            parameters.CopyTo(command.Parameters);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                equal.Add(new RowKey(DriftReading.Key(reader, 0, KeyCount)!));
+            }
+        }
+
+        return equal.Count == 0 ? differences : differences.Where(d => d.Kind != DriftKind.Changed || !equal.Contains(d.Key)).ToList();
+    }
+
+    private async Task<Dictionary<RowKey, FetchedRow>> RowsByKeysAsync(Side side, IReadOnlyList<RowKey> keys, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var rows = new Dictionary<RowKey, FetchedRow>();
         if (keys.Count == 0)
         {
             return rows;
@@ -277,20 +329,24 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         arrays.Bind(parameters);
         var predicateKeys = side.Expected ? _sourceKeys! : _actualKeys;
         var where = $"({string.Join(", ", predicateKeys)}) IN (SELECT * FROM ({arrays.Unnest("u")}) AS k)";
-        var sql = $"SELECT {string.Join(", ", _rowKeys)}, {_table.RowHash(_hash!.Value, "r")}, {_table.ValuesJson("r")} FROM ({Relation(side, where)}) AS r";
+        var texts = side.Expected ? string.Concat(_table.Values.Select(v => $", r.{v.Quoted}::text")) : "";
+        var sql = $"SELECT {string.Join(", ", _rowKeys)}, {_table.RowHash(_hash!.Value, "r")}, {_table.ValuesJson("r")}{texts} FROM ({Relation(side, where)}) AS r";
         using var command = new NpgsqlCommand(sql, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        long bytes = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var rowsScope = counted.ConfigureAwait(false);
+        var reader = counted.Row;
+        var unique = new UniqueKeys(_table, side.Expected);
+        while (await counted.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var key = SameDatabaseDetector.ReadKey(reader, 0, KeyCount);
+            var key = DriftReading.Key(reader, 0, KeyCount);
             var json = reader.GetString(KeyCount + 1);
-            bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(0L) + WireSize.Of(json);
-            rows[new RowKey(key!)] = (reader.GetInt64(KeyCount), json);
+            var values = side.Expected
+                ? _table.Values.Select((_, i) => reader.IsDBNull(KeyCount + 2 + i) ? null : reader.GetString(KeyCount + 2 + i)).ToArray()
+                : null;
+            rows[unique.Add(new RowKey(key!))] = new FetchedRow(reader.GetInt64(KeyCount), json, values);
         }
 
-        sink.AddBytes(bytes);
         return rows;
     }
 
@@ -300,15 +356,16 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         using var command = BlockRowsCommand(side, range, blocks, modulus, _table.ValuesJson("x"));
         var kind = side.Expected ? DriftKind.Missing : DriftKind.Extra;
         var differences = new List<DriftDifference>();
-        long bytes = 0;
-        using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var unique = new UniqueKeys(_table, side.Expected);
+        var rows = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using (rows.ConfigureAwait(false))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var reader = rows.Row;
+            while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var key = SameDatabaseDetector.ReadKey(reader, 0, KeyCount);
+                var key = DriftReading.Key(reader, 0, KeyCount);
                 var json = reader.GetString(KeyCount);
-                bytes += WireSize.Row + key.Sum(WireSize.Of) + WireSize.Of(json);
-                differences.Add(new DriftDifference(new RowKey(key!), kind, side.Expected ? json : null, side.Expected ? null : json));
+                differences.Add(new DriftDifference(unique.Add(new RowKey(key!)), kind, side.Expected ? json : null, side.Expected ? null : json));
                 if (differences.Count >= StreamBatch)
                 {
                     await FlushOneSidedAsync(differences, kind, sink, cancellationToken).ConfigureAwait(false);
@@ -317,7 +374,6 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             }
         }
 
-        sink.AddBytes(bytes);
         await FlushOneSidedAsync(differences, kind, sink, cancellationToken).ConfigureAwait(false);
     }
 
@@ -371,7 +427,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     private string RowHashOf(string alias) => CanonicalRowEncoding.MixRowXor(_hash!.Value, $"{alias}.rmk_rx");
 
     /// <summary>The block of a row at a level with <paramref name="modulus"/> blocks.</summary>
-    private static string Block(long modulus, string alias = "x") => $"abs({alias}.rmk_kh % {SameDatabaseDetector.Invariant(modulus)})";
+    private static string Block(long modulus, string alias = "x") => $"abs({alias}.rmk_kh % {DriftReading.Invariant(modulus)})";
 
     /// <summary>The condition (inside <see cref="Hashed"/>) that a row's block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
     private static string InBlocks(SqlParameters parameters, IReadOnlyList<long> blocks, long modulus) =>
@@ -404,8 +460,11 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
 
     /// <summary>The rows of one side as (key columns, value columns) with read-model names and types, filtered by <paramref name="where"/>.</summary>
     private string Relation(Side side, string where) => side.Expected
-        ? $"SELECT {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {where}"
+        ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where}"
         : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where}";
+
+    /// <summary>A row fetched by key: its hash, its values as JSON, and (source side) its values as text.</summary>
+    private sealed record FetchedRow(long Hash, string Json, string?[]? Values);
 
     private sealed record Side(NpgsqlConnection Connection, NpgsqlTransaction Transaction, bool Expected);
 

@@ -75,6 +75,13 @@ public sealed class DriftCheckOptions
     /// <summary>At most this many candidates are kept while the projection is behind; beyond that the check stops and says so. Default 100,000.</summary>
     public int MaxCandidates { get; set; } = 100_000;
 
+    /// <summary>
+    /// Same database: up to about this many rows per side in the differing chunks, pass 2 reads (key, row hash) of those rows on both
+    /// connections at once and compares only the keys that differ; above it (drift spread across the table), it streams one join of the
+    /// chunks, so client memory stays bounded. Internal: tests lower it to exercise both paths.
+    /// </summary>
+    internal long ChunkRowsLimit { get; set; } = 100_000;
+
     /// <summary>Returns every problem of these options; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -105,9 +112,14 @@ public sealed class DriftCheckOptions
             errors.Add("Scope is null: use DriftScope.All.");
         }
 
-        if (!Enum.IsDefined(Mode) || !Enum.IsDefined(RowHash))
+        if (!Enum.IsDefined(Mode))
         {
-            errors.Add($"Mode {Mode} or RowHash {RowHash} is not a defined value.");
+            errors.Add($"Mode {Mode} is not defined: use one of {string.Join(", ", Enum.GetNames<DriftCheckMode>())}.");
+        }
+
+        if (!Enum.IsDefined(RowHash))
+        {
+            errors.Add($"RowHash {RowHash} is not defined: use one of {string.Join(", ", Enum.GetNames<DriftRowHash>())}.");
         }
 
         return errors;

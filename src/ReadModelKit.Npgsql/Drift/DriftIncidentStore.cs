@@ -123,7 +123,7 @@ internal sealed class DriftIncidentStore
         var batch = new List<(long, RowKey)>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            batch.Add((reader.GetInt64(0), new RowKey(SameDatabaseDetector.ReadKey(reader, 1, table.Keys.Count)!)));
+            batch.Add((reader.GetInt64(0), new RowKey(DriftReading.Key(reader, 1, table.Keys.Count)!)));
         }
 
         return batch;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using ReadModelKit.Changes;
 using ReadModelKit.Diagnostics;
+using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.Drift;
@@ -70,6 +71,11 @@ public sealed class DriftReconciler
             throw new DriftCheckException($"The drift check scope does not fit the keys of projection '{projectionName}' ({string.Join(", ", table.Keys.Select(k => k.Column.Name))}): {string.Join(" ", scopeErrors)}", projectionName);
         }
 
+        if (ScopeTypeError(table, options.Scope) is { } typeError)
+        {
+            throw new DriftCheckException(typeError, projectionName);
+        }
+
         using var activity = ReadModelKitDiagnostics.StartActivity("drift_check", projectionName);
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
@@ -77,12 +83,20 @@ public sealed class DriftReconciler
         IDriftDetector detector = _source is null
             ? new SameDatabaseDetector(_store.DataSource, table, _schema, options)
             : new CrossDatabaseDetector(_source, _store.DataSource, table, _schema, options);
-        var pass = await detector.DetectAsync(sink, cancellationToken).ConfigureAwait(false);
         var unconfirmed = 0L;
-        if (!pass.CaughtUp && sink.CandidatesFound > 0)
+        DriftRowHash? rowHash;
+        try
         {
-            DriftLog.Candidates(_logger, projectionName, sink.CandidatesFound, pass.ProjectionPosition, pass.SourcePosition);
-            unconfirmed = await ResolveCandidatesAsync(projectionName, detector, sink, pass, options, cancellationToken).ConfigureAwait(false);
+            (var pass, rowHash) = await detector.DetectAsync(sink, cancellationToken).ConfigureAwait(false);
+            if (!pass.CaughtUp && sink.CandidatesFound > 0)
+            {
+                DriftLog.Candidates(_logger, projectionName, sink.CandidatesFound, pass.ProjectionPosition, pass.SourcePosition);
+                unconfirmed = await ResolveCandidatesAsync(projectionName, detector, sink, pass, options, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (PostgresException exception) when (RecomputeSqlException.IsQueryError(exception))
+        {
+            throw RecomputeSqlException.Failed(projectionName, exception, repair: false);
         }
 
         await sink.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -92,7 +106,7 @@ public sealed class DriftReconciler
             Strategy = Strategy,
             Mode = options.Mode,
             Scope = options.Scope,
-            RowHash = (detector as CrossDatabaseDetector)?.RowHash,
+            RowHash = rowHash,
             StartedAt = started,
             Duration = stopwatch.Elapsed,
             CheckedRows = sink.CheckedRows,
@@ -116,6 +130,7 @@ public sealed class DriftReconciler
     /// <param name="cancellationToken">Cancels the checks.</param>
     public async Task<IReadOnlyList<DriftReport>> CheckAllAsync(DriftCheckOptions? options = null, CancellationToken cancellationToken = default)
     {
+        EnsureInitialized();
         var reports = new List<DriftReport>();
         foreach (var name in _store.ProjectionNames.Order(StringComparer.Ordinal))
         {
@@ -149,7 +164,16 @@ public sealed class DriftReconciler
         }
 
         var repairer = await GetRepairerAsync(report.ProjectionName, cancellationToken).ConfigureAwait(false);
-        var result = await repairer.RepairOpenIncidentsAsync(options.BatchSize, cancellationToken).ConfigureAwait(false);
+        DriftRepairResult result;
+        try
+        {
+            result = await repairer.RepairOpenIncidentsAsync(options.BatchSize, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException exception) when (RecomputeSqlException.IsQueryError(exception))
+        {
+            throw RecomputeSqlException.Failed(report.ProjectionName, exception, repair: true);
+        }
+
         Record(report.ProjectionName, result);
         return result;
     }
@@ -175,7 +199,16 @@ public sealed class DriftReconciler
             throw new DriftCheckException($"Key {wrong} has {wrong.Count} value(s) but projection '{projectionName}' has {table.Keys.Count} key column(s) ({string.Join(", ", table.Keys.Select(k => k.Column.Name))}): give one value per key column.", projectionName);
         }
 
-        var result = await repairer.RepairKeysAsync(keys, options.BatchSize, cancellationToken).ConfigureAwait(false);
+        DriftRepairResult result;
+        try
+        {
+            result = await repairer.RepairKeysAsync(keys, options.BatchSize, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException exception) when (RecomputeSqlException.IsQueryError(exception))
+        {
+            throw RecomputeSqlException.Failed(projectionName, exception, repair: true);
+        }
+
         Record(projectionName, result);
         return result;
     }
@@ -192,6 +225,84 @@ public sealed class DriftReconciler
         return _incidents.ListAsync(projectionName, openOnly, limit, cancellationToken);
     }
 
+    /// <summary>
+    /// Plans every projection's recompute query in the database it runs in (the source database when one was given, else the read
+    /// model's) without reading a row, and checks that it returns every mapped column: call it at start-up, so a bad query fails there
+    /// rather than at the first nightly check.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the validation.</param>
+    /// <exception cref="RecomputeSqlException">A query is not valid there (the message lists every projection's problem).</exception>
+    /// <exception cref="DriftCheckException">A query lacks a mapped column.</exception>
+    public async Task ValidateAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureInitialized();
+        var problems = new List<DriftCheckException>();
+        foreach (var name in _store.ProjectionNames.Order(StringComparer.Ordinal))
+        {
+            if (_store.GetApplier(name).Table.Mapping.RecomputeSql is null)
+            {
+                continue;
+            }
+
+            var table = await GetTableAsync(name, cancellationToken).ConfigureAwait(false);
+            var connection = await (_source ?? _store.DataSource).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var connectionScope = connection.ConfigureAwait(false);
+            var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: false, cancellationToken).ConfigureAwait(false);
+            await using var transactionScope = transaction.ConfigureAwait(false);
+            try
+            {
+                await SourceShape.KeyExpressionsAsync(connection, table, "q", cancellationToken).ConfigureAwait(false);
+            }
+            catch (DriftCheckException problem)
+            {
+                problems.Add(problem);
+            }
+        }
+
+        if (problems.Count == 1)
+        {
+            throw problems[0];
+        }
+
+        if (problems.Count > 1)
+        {
+            throw new RecomputeSqlException(
+                $"The recompute queries of {problems.Count} projections are not valid:{Environment.NewLine} - {string.Join(Environment.NewLine + " - ", problems.Select(p => p.Message))}",
+                string.Join(", ", problems.Select(p => p.ProjectionName)),
+                new AggregateException(problems));
+        }
+    }
+
+    /// <summary>The first scope value that does not fit its key column's type, described, or null.</summary>
+    private static string? ScopeTypeError(DriftTable table, DriftScope scope)
+    {
+        var given = scope.KeyPrefix.Select((v, i) => ("KeyPrefix", i, (object?)v))
+            .Concat(scope.From?.Select((v, i) => ("From", i, (object?)v)) ?? [])
+            .Concat(scope.To?.Select((v, i) => ("To", i, (object?)v)) ?? []);
+        foreach (var (bound, index, value) in given)
+        {
+            var column = table.Keys[index].Column;
+            try
+            {
+                ColumnBuffer.For(column).Check(value);
+            }
+            catch (Exception exception) when (exception is FormatException or InvalidCastException or OverflowException)
+            {
+                return $"Scope.{bound} gives '{value}' ({value?.GetType().Name}) for key column '{column.Name}' of type {column.FormattedType} in projection '{table.ProjectionName}': give a value of the column's type (for example a long for int8, a string for text).";
+            }
+        }
+
+        return null;
+    }
+
+    private void EnsureInitialized()
+    {
+        if (!_store.IsInitialized)
+        {
+            throw new DriftCheckException("Drift checks and repairs need an initialized store: call NpgsqlReadModelStore.InitializeAsync at start-up before checking or repairing drift.");
+        }
+    }
+
     private static DriftRepairOptions Validated(DriftRepairOptions? options, string projectionName)
     {
         options ??= new DriftRepairOptions();
@@ -203,6 +314,7 @@ public sealed class DriftReconciler
 
     private Task<DriftTable> GetTableAsync(string projectionName, CancellationToken cancellationToken)
     {
+        EnsureInitialized();
         var table = _store.GetApplier(projectionName).Table;
         var task = _tables.GetOrAdd(projectionName, _ => LoadAsync());
         if (task.IsFaulted || task.IsCanceled)

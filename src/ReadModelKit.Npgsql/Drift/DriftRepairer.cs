@@ -9,9 +9,10 @@ namespace ReadModelKit.Npgsql.Drift;
 /// Repairs drifted keys by recomputing them from the source through the same statement the apply path uses for recompute changes
 /// (<see cref="RecomputeStatement"/>): changed or missing rows are written with the source's version (when the recompute query returns
 /// it) or version + 1, extra rows are tombstoned (or deleted),
-/// rows that already agree are not touched. Each batch is one transaction that also closes the keys' open incidents, so a repair can
-/// stop anywhere and run again: repairing twice changes nothing. Across databases the expected rows are read from the source first and
-/// sent as text (fixed session settings on both sides make the text round-trip exact).
+/// rows that already agree are not touched. The expected rows are read first, in a read-only snapshot of the source (the read model's own
+/// database when they share one), and sent as text (fixed session settings on both sides make the text round-trip exact), so nothing the
+/// recompute query does can write to the source. Each batch is one transaction that also closes the keys' open incidents, so a repair can
+/// stop anywhere and run again: repairing twice changes nothing.
 /// </summary>
 internal sealed class DriftRepairer
 {
@@ -20,8 +21,7 @@ internal sealed class DriftRepairer
     private readonly DriftTable _table;
     private readonly DriftIncidentStore _incidents;
     private readonly TimeProvider _time;
-    private readonly string _sameDatabaseStatement;
-    private readonly string _crossDatabaseStatement;
+    private readonly string _statement;
 
     public DriftRepairer(NpgsqlDataSource readModel, NpgsqlDataSource? source, DriftTable table, DriftIncidentStore incidents, TimeProvider time)
     {
@@ -30,14 +30,13 @@ internal sealed class DriftRepairer
         _table = table;
         _incidents = incidents;
         _time = time;
-        _sameDatabaseStatement = RecomputeStatement.Build(table.Table);
         var columns = SourceColumns(table);
         var first = 2 + table.Keys.Count;
         var expected = $"""
             SELECT {string.Join(", ", columns.Select((c, i) => $"CAST(u.c{i} AS {c.FormattedType}) AS {ReadModelTable.Quote(c.Name)}"))}
             FROM unnest({string.Join(", ", columns.Select((_, i) => $"${first + i}::text[]"))}) AS u({string.Join(", ", columns.Select((_, i) => "c" + i))})
             """;
-        _crossDatabaseStatement = RecomputeStatement.Build(table.Table, expected);
+        _statement = RecomputeStatement.Build(table.Table, expected);
     }
 
     /// <summary>Repairs every open incident of the projection, oldest first.</summary>
@@ -75,7 +74,7 @@ internal sealed class DriftRepairer
 
     private async Task<DriftRepairResult> RepairBatchAsync(IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
     {
-        var expectedRows = _source is null ? null : await ReadExpectedAsync(_source, keys, cancellationToken).ConfigureAwait(false);
+        var expectedRows = await ReadExpectedAsync(_source ?? _readModel, keys, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var connection = await _readModel.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
@@ -92,16 +91,13 @@ internal sealed class DriftRepairer
         }
 
         arrays.Bind(parameters);
-        if (expectedRows is not null)
+        foreach (var column in expectedRows)
         {
-            foreach (var column in expectedRows)
-            {
-                parameters.AddValue(column);
-            }
+            parameters.AddValue(column);
         }
 
         int written;
-        using (var command = new NpgsqlCommand(expectedRows is null ? _sameDatabaseStatement : _crossDatabaseStatement, connection, transaction))
+        using (var command = new NpgsqlCommand(_statement, connection, transaction))
         {
             parameters.CopyTo(command.Parameters);
             written = (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
@@ -112,14 +108,16 @@ internal sealed class DriftRepairer
         return new DriftRepairResult(keys.Count, written, closed, 1);
     }
 
-    /// <summary>Reads the expected rows of <paramref name="keys"/> from the source as text columns (keys then values).</summary>
+    /// <summary>
+    /// Reads the expected rows of <paramref name="keys"/> from the source as text columns (keys then values), in a read-only snapshot.
+    /// </summary>
+    /// <exception cref="RecomputeSqlException">The recompute query returns one of the keys more than once.</exception>
     private async Task<string?[][]> ReadExpectedAsync(NpgsqlDataSource source, IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
     {
         var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
-        await FixSettingsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
 
         var sourceKeys = await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
         var parameters = new SqlParameters();
@@ -133,10 +131,11 @@ internal sealed class DriftRepairer
         var columns = SourceColumns(_table);
         var sql = $"""
             SELECT {string.Join(", ", columns.Select(c => $"CAST(q.{ReadModelTable.Quote(c.Name)} AS {c.FormattedType})::text"))}
-            FROM ({_table.RecomputeSql}) AS q
+            FROM {_table.RecomputeSql} AS q
             WHERE ({string.Join(", ", sourceKeys)}) IN (SELECT * FROM ({arrays.Unnest("u")}) AS k)
             """;
         var values = columns.Select(_ => new List<string?>()).ToArray();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         using (var command = new NpgsqlCommand(sql, connection, transaction))
         {
             parameters.CopyTo(command.Parameters);
@@ -146,6 +145,12 @@ internal sealed class DriftRepairer
                 for (var i = 0; i < columns.Count; i++)
                 {
                     values[i].Add(reader.IsDBNull(i) ? null : reader.GetString(i));
+                }
+
+                var key = "(" + string.Join(", ", Enumerable.Range(0, _table.Keys.Count).Select(i => values[i][^1])) + ")";
+                if (!seen.Add(key))
+                {
+                    throw RecomputeSqlException.DuplicateKey(_table.ProjectionName, key);
                 }
             }
         }

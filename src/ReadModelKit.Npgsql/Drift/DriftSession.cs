@@ -50,7 +50,7 @@ internal static class DriftSession
             return await reader(connection, cancellationToken).ConfigureAwait(false);
         }
 
-        using var command = new NpgsqlCommand($"SELECT coalesce(min(position), 0) FROM {schema.Quoted}.checkpoint WHERE projection_name = $1", connection);
+        using var command = new NpgsqlCommand($"SELECT coalesce(min(position), 0) FROM {schema.Quoted}.checkpoint WHERE projection_name = $1 AND track = ''", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }

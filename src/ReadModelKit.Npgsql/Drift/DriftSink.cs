@@ -25,8 +25,16 @@ internal sealed class DriftSink
         _record = record;
     }
 
-    /// <summary>Whether differences are confirmed as found (the projection was caught up) rather than kept as candidates.</summary>
-    public bool Confirming { get; set; } = true;
+    /// <summary>
+    /// Whether differences are confirmed drift (the pass was caught up) or only candidates to re-check; set by <see cref="Begin"/>.
+    /// </summary>
+    public bool Confirming { get; private set; } = true;
+
+    /// <summary>
+    /// Starts taking the differences of a detection pass: confirmed when the pass was caught up (or is not lag-aware), else candidates.
+    /// Detectors call it once they have read the pass's positions, before handing over any difference.
+    /// </summary>
+    public void Begin(DriftPass pass) => Confirming = pass.CaughtUp;
 
     /// <summary>Confirmed missing keys.</summary>
     public long Missing { get; private set; }

@@ -1,5 +1,6 @@
 using Npgsql;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.Drift;
 
@@ -15,7 +16,7 @@ internal sealed class DriftTable
         Table = table;
         Keys = keys;
         Values = values;
-        RecomputeSql = table.Mapping.RecomputeSql!;
+        RecomputeSql = RecomputeQuery.Embed(table.ProjectionName, table.Mapping.RecomputeSql!);
     }
 
     /// <summary>The checked read-model table.</summary>
@@ -30,7 +31,7 @@ internal sealed class DriftTable
     /// <summary>The value columns.</summary>
     public IReadOnlyList<DriftColumn> Values { get; }
 
-    /// <summary>The expected-state query.</summary>
+    /// <summary>The expected-state query as a parenthesised subquery (<see cref="RecomputeQuery.Embed"/>).</summary>
     public string RecomputeSql { get; }
 
     /// <summary>Keys then values.</summary>

@@ -24,6 +24,7 @@ internal sealed class KeyOrder
     public string Compare(IReadOnlyList<string> left, string op, IReadOnlyList<string> right) =>
         $"{Tuple(left)} {op} {(right.Count == 1 ? right[0] : $"ROW({string.Join(", ", right)})")}";
 
-    /// <summary>An ORDER BY list in key order.</summary>
-    public string OrderBy(IReadOnlyList<string> expressions) => string.Join(", ", expressions.Select((e, i) => e + _collate[i]));
+    /// <summary>An ORDER BY list in key order (or its reverse).</summary>
+    public string OrderBy(IReadOnlyList<string> expressions, bool descending = false) =>
+        string.Join(", ", expressions.Select((e, i) => e + _collate[i] + (descending ? " DESC" : "")));
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Npgsql;
 using ReadModelKit.Changes;
 using ReadModelKit.Npgsql.Sql;
@@ -17,6 +16,8 @@ namespace ReadModelKit.Npgsql.Drift;
 internal sealed class SameDatabaseDetector : IDriftDetector
 {
     private const int StreamBatch = 1000;
+
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly DriftTable _table;
     private readonly SqlIdentifier _schema;
@@ -35,7 +36,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         _actualKeys = DriftTable.Refs(table.Keys, "t");
     }
 
-    public async Task<DriftPass> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
+    public async Task<(DriftPass Pass, DriftRowHash? RowHash)> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
@@ -43,26 +44,42 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         await using var transactionScope = transaction.ConfigureAwait(false);
         var snapshot = await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
-        sink.Confirming = pass.CaughtUp;
+        sink.Begin(pass);
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
         var ranges = _options.Mode == DriftCheckMode.Full
             ? [KeyBlock.Everything]
-            : await SampledRangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
+            : await KeySampler.RangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
         var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.ChunkSize), 1, 1 << 24);
         var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
+        var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var otherScope = other.ConfigureAwait(false);
+        var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
+        await using var otherTransactionScope = otherTransaction.ConfigureAwait(false);
         foreach (var range in ranges)
         {
-            var differing = await DifferingChunksAsync(connection, snapshot, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
+            var differing = await DifferingChunksAsync(connection, other, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
             sink.AddRanges(differing.Count);
-            if (differing.Count > 0)
+            if (differing.Count == 0)
+            {
+                continue;
+            }
+
+            if ((long)differing.Count * _options.ChunkSize <= _options.ChunkRowsLimit)
+            {
+                await CompareChunkRowsAsync(connection, other, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
+            }
+            else
             {
                 await CompareChunksAsync(connection, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
             }
         }
 
+        await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return pass;
+
+        // Pass 1's hash only selects chunks; every reported row was compared with IS DISTINCT FROM.
+        return (pass, null);
     }
 
     public async Task<(DriftPass Pass, IReadOnlyList<DriftDifference> Differences)> RecheckAsync(IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
@@ -76,157 +93,93 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var differences = new List<DriftDifference>();
         foreach (var batch in keys.Chunk(StreamBatch))
         {
-            var parameters = new SqlParameters();
-            var arrays = new KeyArrays(_table.Keys);
-            foreach (var key in batch)
-            {
-                arrays.Add([.. key]);
-            }
-
-            arrays.Bind(parameters);
-            var keyList = $"SELECT * FROM ({arrays.Unnest("u")}) AS k";
-            var sql = CompareSql(
-                $"({string.Join(", ", _sourceKeys)}) IN ({keyList})",
-                $"({string.Join(", ", _actualKeys)}) IN ({keyList})");
-            using var command = new NpgsqlCommand(sql, connection, transaction);
-            parameters.CopyTo(command.Parameters);
-            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                differences.Add(ReadDifference(reader, _table.Keys.Count, out _));
-            }
+            differences.AddRange(await CompareKeysAsync(connection, batch, null, cancellationToken).ConfigureAwait(false));
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (pass, differences);
     }
 
-    /// <summary>Random key ranges of about <see cref="DriftCheckOptions.SampleRangeRows"/> read-model rows each, clipped so they do not overlap.</summary>
-    internal static async Task<IReadOnlyList<KeyBlock>> SampledRangesAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, DriftCheckOptions options, CancellationToken cancellationToken)
+    /// <summary>The differences among <paramref name="keys"/>, compared with IS DISTINCT FROM in the connection's transaction (bytes counted on <paramref name="sink"/>).</summary>
+    private async Task<List<DriftDifference>> CompareKeysAsync(NpgsqlConnection connection, IReadOnlyList<RowKey> keys, DriftSink? sink, CancellationToken cancellationToken)
     {
-        var estimated = await DriftSession.EstimatedRowsAsync(connection, table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
-        var percent = estimated <= 0 ? 100 : Math.Min(100, 100.0 * options.SampleRanges * 4 / estimated);
-        var ranges = await SampleAsync(connection, table, order, options, percent, cancellationToken).ConfigureAwait(false);
-        if (ranges.Count == 0 && percent < 100)
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        foreach (var key in keys)
         {
-            // The sampled pages held no key in scope (a narrow scope, or a stale estimate): pick among every key in scope.
-            ranges = await SampleAsync(connection, table, order, options, 100, cancellationToken).ConfigureAwait(false);
+            arrays.Add([.. key]);
         }
 
-        return ranges;
-    }
-
-    private static async Task<IReadOnlyList<KeyBlock>> SampleAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, DriftCheckOptions options, double percent, CancellationToken cancellationToken)
-    {
-        var k = table.Keys.Count;
-        var parameters = new SqlParameters();
-        var arrays = new KeyArrays(table.Keys);
-        var scope = new KeyRangeSql(arrays, k, options.Scope, null);
         arrays.Bind(parameters);
-        var pct = parameters.AddValue(percent);
-        var limit = parameters.AddValue(options.SampleRanges);
-        var offset = parameters.AddValue(options.SampleRangeRows - 1);
-        string Cols(string prefix) => string.Join(", ", Enumerable.Range(0, k).Select(i => prefix + i));
-        IReadOnlyList<string> Named(string alias, string prefix) => Enumerable.Range(0, k).Select(i => $"{alias}.{prefix}{i}").ToList();
-        var sampleKeys = string.Join(", ", table.Keys.Select((c, i) => $"t.{c.Quoted} AS s{i}"));
-        var endKeys = string.Join(", ", table.Keys.Select((c, i) => $"t2.{c.Quoted} AS e{i}"));
-        var sample = percent >= 100 ? "" : $"TABLESAMPLE SYSTEM ({pct})";
-        var window = order.OrderBy(Named("r", "s"));
-        var sql = $"""
-            WITH s AS (
-                SELECT {sampleKeys} FROM {table.Table.QualifiedName} t {sample}
-                WHERE {scope.Where(order, DriftTable.Refs(table.Keys, "t"))}
-                ORDER BY random() LIMIT {limit}
-            ), r AS (
-                SELECT s.*, x.* FROM s LEFT JOIN LATERAL (
-                    SELECT {endKeys} FROM {table.Table.QualifiedName} t2
-                    WHERE {scope.Where(order, DriftTable.Refs(table.Keys, "t2"))}
-                      AND {order.Compare(DriftTable.Refs(table.Keys, "t2"), ">", Named("s", "s"))}
-                    ORDER BY {order.OrderBy(DriftTable.Refs(table.Keys, "t2"))}
-                    OFFSET {offset} LIMIT 1
-                ) x ON true
-            )
-            SELECT {Cols("r.s")}, {Cols("r.e")}, {string.Join(", ", Enumerable.Range(0, k).Select(i => $"lead(r.s{i}) OVER w"))}
-            FROM r WINDOW w AS (ORDER BY {window}) ORDER BY {window}
-            """;
-        var rows = new List<(object?[] Start, object?[]? End, object?[]? Next)>();
-        using (var command = new NpgsqlCommand(sql, connection))
-        {
-            parameters.CopyTo(command.Parameters);
-            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var start = ReadKey(reader, 0, k);
-                var end = reader.IsDBNull(k) ? null : ReadKey(reader, k, k);
-                var next = reader.IsDBNull(2 * k) ? null : ReadKey(reader, 2 * k, k);
-                rows.Add((start, end, next));
-            }
-        }
-
-        if (rows.Count == 0)
-        {
-            return [];
-        }
-
-        // Clip each range at the next start so ranges never overlap: ask the server which is lower, in the check's key order.
-        var clip = await ClipAsync(connection, table, order, rows, cancellationToken).ConfigureAwait(false);
-        return rows.Select((r, i) => new KeyBlock(r.Start, clip[i] ? r.Next : r.End)).ToList();
-    }
-
-    private static async Task<bool[]> ClipAsync(NpgsqlConnection connection, DriftTable table, KeyOrder order, List<(object?[] Start, object?[]? End, object?[]? Next)> rows, CancellationToken cancellationToken)
-    {
-        var clip = new bool[rows.Count];
-        var pairs = new List<int>();
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (rows[i].Next is not null)
-            {
-                if (rows[i].End is null)
-                {
-                    clip[i] = true;
-                }
-                else
-                {
-                    pairs.Add(i);
-                }
-            }
-        }
-
-        if (pairs.Count == 0)
-        {
-            return clip;
-        }
-
-        var parameters = new SqlParameters();
-        var ends = new KeyArrays(table.Keys);
-        var nexts = new KeyArrays(table.Keys);
-        foreach (var i in pairs)
-        {
-            ends.Add(rows[i].End!);
-            nexts.Add(rows[i].Next!);
-        }
-
-        ends.Bind(parameters);
-        nexts.Bind(parameters);
-        var k = table.Keys.Count;
-        var endRefs = Enumerable.Range(0, k).Select(c => ends.Element(c, $"u.e{c}")).ToList();
-        var nextRefs = Enumerable.Range(0, k).Select(c => nexts.Element(c, $"u.n{c}")).ToList();
-        var columns = string.Join(", ", Enumerable.Range(0, k).Select(c => "e" + c).Concat(Enumerable.Range(0, k).Select(c => "n" + c)));
-        var sql = $"""
-            SELECT {order.Compare(endRefs, ">", nextRefs)}
-            FROM unnest({string.Join(", ", ends.Arrays.Concat(nexts.Arrays))}) WITH ORDINALITY AS u({columns}, ord)
-            ORDER BY u.ord
-            """;
+        var keyList = $"SELECT * FROM ({arrays.Unnest("u")}) AS k";
+        var sql = CompareSql(
+            $"({string.Join(", ", _sourceKeys!)}) IN ({keyList})",
+            $"({string.Join(", ", _actualKeys)}) IN ({keyList})");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var p = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var rows = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var rowsScope = rows.ConfigureAwait(false);
+        var differences = new List<DriftDifference>();
+        while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            clip[pairs[p++]] = reader.GetBoolean(0);
+            differences.Add(ReadDifference(rows.Row, _table.Keys.Count));
         }
 
-        return clip;
+        return differences;
+    }
+
+    /// <summary>
+    /// Pass 2 for few differing chunks: both sides' (key, row hash) of the rows in those chunks, on both connections at once; the keys whose
+    /// hashes differ (or that one side lacks) are then compared with IS DISTINCT FROM, so only real differences are reported.
+    /// </summary>
+    private async Task CompareChunkRowsAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var (e, a) = await BothSides.RunAsync(
+            ct => ChunkRowsAsync(connection, range, chunks, hash, differing, expectedSide: true, sink, ct),
+            ct => ChunkRowsAsync(other, range, chunks, hash, differing, expectedSide: false, sink, ct),
+            cancellationToken).ConfigureAwait(false);
+        foreach (var batch in LeafComparer.Compare(e, a).Select(f => f.Key).Chunk(StreamBatch))
+        {
+            var differences = await CompareKeysAsync(connection, batch, sink, cancellationToken).ConfigureAwait(false);
+            sink.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
+            await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One side's (key, row hash) of the rows in <paramref name="differing"/> chunks.</summary>
+    private async Task<List<(RowKey Key, long Hash)>> ChunkRowsAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide, DriftSink sink, CancellationToken cancellationToken)
+    {
+        var parameters = new SqlParameters();
+        var arrays = new KeyArrays(_table.Keys);
+        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
+        arrays.Bind(parameters);
+        var ids = parameters.AddValue(differing.ToArray());
+        var relation = expectedSide
+            ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
+            : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
+        var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
+        var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"y.{c.Quoted}")));
+        using var command = new NpgsqlCommand($"""
+            SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")}
+            FROM (
+                SELECT y.*, {rowXor} AS rmk_rx
+                FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({relation}) AS r OFFSET 0) AS y
+                WHERE {Chunk("y.rmk_kh", chunks)} IN (SELECT unnest({ids}::int8[]))
+                OFFSET 0
+            ) AS x
+            """, connection);
+        parameters.CopyTo(command.Parameters);
+        var reader = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
+        var rows = new List<(RowKey, long)>();
+        var unique = new UniqueKeys(_table, expectedSide);
+        var k = _table.Keys.Count;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add((unique.Add(new RowKey(DriftReading.Key(reader.Row, 0, k)!)), reader.Row.GetInt64(k)));
+        }
+
+        return rows;
     }
 
     private async Task<DriftPass> ReadPassAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -242,58 +195,60 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     }
 
     /// <summary>The chunk of a key hash.</summary>
-    private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {Invariant(chunks)})";
+    private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {DriftReading.Invariant(chunks)})";
 
     /// <summary>
-    /// Pass 1: each side grouped by chunk into (row count, row-hash sum), the two sides on two connections at once (the second imports the
-    /// first's snapshot), streamed in chunk order and merged: returns the ids of chunks that differ, counts the live read-model rows.
+    /// Pass 1: each side grouped by chunk into (row count, row-hash sum), the two sides on two connections at once (<paramref name="other"/>
+    /// imported the first's snapshot), streamed in chunk order and merged: returns the ids of chunks that differ, counts the live read-model rows.
     /// </summary>
-    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, string snapshot, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
     {
-        var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var otherScope = other.ConfigureAwait(false);
-        var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
-        await using var otherTransactionScope = otherTransaction.ConfigureAwait(false);
         var differing = new List<long>();
         long live = 0;
-        long rows = 0;
         using (var expected = ChunkHashes(connection, range, chunks, hash, expectedSide: true))
         using (var actual = ChunkHashes(other, range, chunks, hash, expectedSide: false))
         {
-            var expectedReader = expected.ExecuteReaderAsync(cancellationToken);
-            var actualReader = actual.ExecuteReaderAsync(cancellationToken);
-            using var e = await expectedReader.ConfigureAwait(false);
-            using var a = await actualReader.ConfigureAwait(false);
-            var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
-            while (hasE || hasA)
+            var (expectedReader, actualReader) = await BothSides.OpenReadersAsync(expected, actual, cancellationToken).ConfigureAwait(false);
+            var e = new CountedRows(expectedReader, sink);
+            var a = new CountedRows(actualReader, sink);
+            try
             {
-                var eb = hasE ? e.GetInt64(0) : long.MaxValue;
-                var ab = hasA ? a.GetInt64(0) : long.MaxValue;
-                var bucket = Math.Min(eb, ab);
-                if (eb != ab || e.GetInt64(1) != a.GetInt64(1) || e.GetString(2) != a.GetString(2))
+                var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+                while (hasE || hasA)
                 {
-                    differing.Add(bucket);
-                }
+                    var eb = hasE ? e.Row.GetInt64(0) : long.MaxValue;
+                    var ab = hasA ? a.Row.GetInt64(0) : long.MaxValue;
+                    var bucket = Math.Min(eb, ab);
+                    if (eb != ab || e.Row.GetInt64(1) != a.Row.GetInt64(1) || e.Row.GetString(2) != a.Row.GetString(2))
+                    {
+                        differing.Add(bucket);
+                    }
 
-                if (ab == bucket)
-                {
-                    live += a.GetInt64(1);
-                    hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    rows++;
-                }
+                    if (ab == bucket)
+                    {
+                        live += a.Row.GetInt64(1);
+                        hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    }
 
-                if (eb == bucket)
-                {
-                    hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    rows++;
+                    if (eb == bucket)
+                    {
+                        hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
+            catch
+            {
+                await BothSides.AbortAsync(expected, expectedReader).ConfigureAwait(false);
+                await BothSides.AbortAsync(actual, actualReader).ConfigureAwait(false);
+                throw;
+            }
+
+            await e.DisposeAsync().ConfigureAwait(false);
+            await a.DisposeAsync().ConfigureAwait(false);
         }
 
         sink.AddChecked(live);
-        sink.AddBytes(rows * (WireSize.Row + WireSize.Of(0L) + WireSize.Of(0L) + 24));
-        await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return differing;
     }
 
@@ -305,13 +260,17 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var relation = expectedSide
-            ? $"SELECT {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {where.Where(_order, _sourceKeys!)}"
+            ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
             : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
         var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
         var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"r.{c.Quoted}")));
         var command = new NpgsqlCommand($"""
-            SELECT {Chunk("x.rmk_kh", chunks)} AS b, count(*), sum({CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")})::text
-            FROM (SELECT {keyHash} AS rmk_kh, {rowXor} AS rmk_rx FROM ({relation}) AS r OFFSET 0) AS x
+            SELECT y.b, count(*), {CanonicalRowEncoding.HashSum("y.rmk_h")}
+            FROM (
+                SELECT {Chunk("x.rmk_kh", chunks)} AS b, {CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")} AS rmk_h
+                FROM (SELECT {keyHash} AS rmk_kh, {rowXor} AS rmk_rx FROM ({relation}) AS r OFFSET 0) AS x
+                OFFSET 0
+            ) AS y
             GROUP BY 1 ORDER BY 1
             """, connection);
         parameters.CopyTo(command.Parameters);
@@ -332,13 +291,12 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             $"{where.Where(_order, _actualKeys)} AND {inChunks(_table.Keys.Select(k => (k.Type, $"t.{k.Quoted}")))}");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
         var differences = new List<DriftDifference>();
-        long bytes = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var difference = ReadDifference(reader, _table.Keys.Count, out var size);
-            bytes += size;
+            var difference = ReadDifference(reader.Row, _table.Keys.Count);
             differences.Add(difference);
             if (difference.Kind == DriftKind.Missing)
             {
@@ -352,7 +310,6 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             }
         }
 
-        sink.AddBytes(bytes);
         await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
     }
 
@@ -371,40 +328,33 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             : $"ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "e." + v.Quoted)))}) IS DISTINCT FROM ROW({string.Join(", ", values.Select(v => CanonicalRowEncoding.Comparable(v.Type, "a." + v.Quoted)))})";
         return $"""
             WITH e AS (
-                SELECT 1 AS rmk_in, {_table.ExpectedColumns("q")} FROM ({_table.RecomputeSql}) AS q WHERE {expectedWhere}
+                SELECT x.*, count(*) OVER (PARTITION BY {string.Join(", ", keys.Select(k => "x." + k.Quoted))}) AS rmk_n
+                FROM (SELECT 1 AS rmk_in, {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {expectedWhere}) AS x
             ), a AS (
                 SELECT 1 AS rmk_in, {_table.ActualColumns("t")} FROM {rm} t WHERE {_table.Live("t")} AND {actualWhere}
             )
-            SELECT CASE WHEN a.rmk_in IS NULL THEN {(int)DriftKind.Missing} WHEN e.rmk_in IS NULL THEN {(int)DriftKind.Extra} ELSE {(int)DriftKind.Changed} END,
+            SELECT CASE WHEN e.rmk_n > 1 THEN {DuplicateKind} WHEN a.rmk_in IS NULL THEN {(int)DriftKind.Missing} WHEN e.rmk_in IS NULL THEN {(int)DriftKind.Extra} ELSE {(int)DriftKind.Changed} END,
                    {string.Join(", ", keys.Select(k => $"coalesce(e.{k.Quoted}, a.{k.Quoted})"))},
                    CASE WHEN e.rmk_in IS NOT NULL THEN {_table.ValuesJson("e")} END,
                    CASE WHEN a.rmk_in IS NOT NULL THEN {_table.ValuesJson("a")} END
             FROM e FULL JOIN a ON {on}
-            WHERE e.rmk_in IS NULL OR a.rmk_in IS NULL OR {differs}
+            WHERE e.rmk_in IS NULL OR a.rmk_in IS NULL OR e.rmk_n > 1 OR {differs}
             """;
     }
 
-    private static DriftDifference ReadDifference(NpgsqlDataReader reader, int keyCount, out long bytes)
-    {
-        var key = ReadKey(reader, 1, keyCount);
-        var expected = reader.IsDBNull(keyCount + 1) ? null : reader.GetString(keyCount + 1);
-        var actual = reader.IsDBNull(keyCount + 2) ? null : reader.GetString(keyCount + 2);
-        bytes = WireSize.Row + WireSize.Of(1) + key.Sum(WireSize.Of) + WireSize.Of(expected) + WireSize.Of(actual);
-        return new DriftDifference(new RowKey(key!), (DriftKind)reader.GetInt32(0), expected, actual);
-    }
+    /// <summary>The kind <see cref="CompareSql"/> returns for a key the recompute query returns more than once.</summary>
+    private const int DuplicateKind = 0;
 
-    /// <summary>Reads <paramref name="count"/> key values starting at <paramref name="offset"/>.</summary>
-    internal static object?[] ReadKey(NpgsqlDataReader reader, int offset, int count)
+    private DriftDifference ReadDifference(NpgsqlDataReader reader, int keyCount)
     {
-        var key = new object?[count];
-        for (var i = 0; i < count; i++)
+        var key = DriftReading.Key(reader, 1, keyCount);
+        if (reader.GetInt32(0) == DuplicateKind)
         {
-            key[i] = reader.GetValue(offset + i);
+            throw RecomputeSqlException.DuplicateKey(_table.ProjectionName, new RowKey(key!).ToString());
         }
 
-        return key;
+        var expected = reader.IsDBNull(keyCount + 1) ? null : reader.GetString(keyCount + 1);
+        var actual = reader.IsDBNull(keyCount + 2) ? null : reader.GetString(keyCount + 2);
+        return new DriftDifference(new RowKey(key!), (DriftKind)reader.GetInt32(0), expected, actual);
     }
-
-    /// <summary>The number as SQL text.</summary>
-    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Npgsql;
 
 namespace ReadModelKit.Npgsql.Drift;
 
@@ -21,4 +22,22 @@ internal static class WireSize
         Array a => 20 + (a.Length * 8),
         _ => 8,
     };
+
+    /// <summary>The approximate wire size of the reader's current row.</summary>
+    public static long OfRow(NpgsqlDataReader reader)
+    {
+        long size = Row;
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            size += reader.IsDBNull(i) ? 4 : reader.GetFieldType(i) switch
+            {
+                var t when t == typeof(string) => 4 + Encoding.UTF8.GetByteCount(reader.GetString(i)),
+                var t when t == typeof(long) || t == typeof(double) || t == typeof(DateTime) => 12,
+                var t when t == typeof(int) || t == typeof(float) => 8,
+                _ => Of(reader.GetValue(i)),
+            };
+        }
+
+        return size;
+    }
 }

@@ -1,12 +1,13 @@
 using ReadModelKit.Events;
 using ReadModelKit.Freshness;
 using ReadModelKit.Npgsql.Apply;
+using ReadModelKit.Npgsql.Resilience;
 
 namespace ReadModelKit.Npgsql.Freshness;
 
 /// <summary>
 /// How fresh each projection is: the freshness block an API returns beside read-model data, the detailed per-partition status,
-/// and the read-your-writes wait for the position token <see cref="Outbox.OutboxWriter.AppendAsync"/> returned. Thread-safe.
+/// and the read-your-writes wait for the position token <c>store.Outbox.AppendAsync</c> returned. Thread-safe.
 /// </summary>
 public sealed class ProjectionFreshness
 {
@@ -45,18 +46,31 @@ public sealed class ProjectionFreshness
     /// until every partition's checkpoint reaches <paramref name="position"/>.
     /// </summary>
     /// <param name="projectionName">The projection.</param>
-    /// <param name="position">The position token from <see cref="Outbox.OutboxWriter.AppendAsync"/>.</param>
+    /// <param name="position">The position token from <c>store.Outbox.AppendAsync</c>.</param>
     /// <param name="timeout">How long to wait at most.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="ReadYourWritesTimeoutException">The projection did not get there within <paramref name="timeout"/>.</exception>
+    /// <remarks>Transient database errors (a restart, a cut connection) are retried until the timeout; the last one is thrown if the database is still unreachable then.</remarks>
     public async Task WaitForPositionAsync(string projectionName, StreamPosition position, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         var contract = _appliers(projectionName).Contract;
         var started = _time.GetTimestamp();
         var poll = FirstPoll;
-        while (!await _reader.HasPassedAsync(contract, position, cancellationToken).ConfigureAwait(false))
+        while (true)
         {
+            try
+            {
+                if (await _reader.HasPassedAsync(contract, position, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (TransientErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested && _time.GetElapsedTime(started) < timeout)
+            {
+                // The database is restarting or the connection was cut: keep polling until the timeout.
+            }
+
             var left = timeout - _time.GetElapsedTime(started);
             if (left <= TimeSpan.Zero)
             {

@@ -33,7 +33,7 @@ internal sealed class ProjectionStatusReader
                 SELECT coalesce(max(partition_count), 1) AS n FROM {s}.lease WHERE projection_name = $1
             ), cp AS (
                 SELECT c.* FROM {s}.checkpoint c, n
-                WHERE c.projection_name = $1 AND (c.partition_id < n.n OR NOT $3)
+                WHERE c.projection_name = $1 AND c.track = '' AND (c.partition_id < n.n OR NOT $3)
             )
             """;
         _partitions = $"""
@@ -52,12 +52,14 @@ internal sealed class ProjectionStatusReader
                 WHERE x.tx_id > cp.position::text::xid8
                 GROUP BY x.partition_id
             )
-            SELECT cp.partition_id, cp.position, cp.last_source_time, cp.projected_at, cp.state, cp.last_error, cp.updated_at,
+            SELECT cp.partition_id, cp.position, cp.last_source_time, cp.projected_at,
+                   CASE WHEN pc.paused THEN 'Paused' ELSE cp.state END, cp.last_error, cp.updated_at,
                    coalesce(p.pending, 0), coalesce(p.held, 0), p.oldest, l.owner, l.expires_at, coalesce(l.expires_at > now(), false),
                    (SELECT count(*) FROM scan) >= {PendingCap}
             FROM cp
             LEFT JOIN pend p ON p.partition_id = cp.partition_id
             LEFT JOIN {s}.lease l ON l.projection_name = $1 AND l.partition_id = cp.partition_id
+            LEFT JOIN {s}.partition_control pc ON pc.projection_name = $1 AND pc.partition_id = cp.partition_id
             ORDER BY cp.partition_id
             """;
         _cluster = $"""

@@ -46,11 +46,13 @@ public sealed class ProjectionHealthCheck
         {
             if (p.State == ProjectionState.Faulted)
             {
-                unhealthy.Add(Say($"partition {p.Partition} is Faulted: {p.LastError ?? "no error recorded"}. Fix the cause (or dead-letter the event), then restart the runner: it resumes from checkpoint {p.Position}."));
+                unhealthy.Add(Say($"partition {p.Partition} is Faulted: {p.LastError ?? "no error recorded"}. Fix the cause (or dead-letter the event), then store.Control.RestartAsync(\"{status.ProjectionName}\", {p.Partition}): it resumes from checkpoint {p.Position}."));
             }
             else if (p.State == ProjectionState.Paused)
             {
-                degraded.Add(Say($"partition {p.Partition} is Paused by an operator."));
+                // Intentional: pending events and a still checkpoint are expected until it is resumed.
+                degraded.Add(Say($"partition {p.Partition} is Paused by an operator ({p.PendingEvents} event(s) pending); resume it with store.Control.ResumeAsync(\"{status.ProjectionName}\", {p.Partition})."));
+                continue;
             }
 
             if (p.PendingEvents == 0)
@@ -71,9 +73,11 @@ public sealed class ProjectionHealthCheck
         }
 
         var lag = status.Lag;
+        // Lag that only paused partitions hold is what the operator asked for: reported, but not a reason to restart anything.
+        var pausedLag = status.Partitions.Where(p => p.PendingEvents > 0).All(p => p.State == ProjectionState.Paused);
         if (lag > max)
         {
-            unhealthy.Add(Say($"lag {lag.TotalSeconds:0.#} s exceeds the contract's max lag {max.TotalSeconds:0} s ({status.PendingEvents}{(status.PendingCapped ? "+" : string.Empty)} event(s) pending)."));
+            (pausedLag ? degraded : unhealthy).Add(Say($"lag {lag.TotalSeconds:0.#} s exceeds the contract's max lag {max.TotalSeconds:0} s ({status.PendingEvents}{(status.PendingCapped ? "+" : string.Empty)} event(s) pending)."));
         }
         else if (lag > freshness.ExpectedLag)
         {

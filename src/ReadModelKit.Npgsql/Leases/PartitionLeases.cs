@@ -29,20 +29,15 @@ internal sealed class PartitionLeases
     /// <summary>This node's id.</summary>
     public string NodeId { get; }
 
-    /// <summary>Creates the lease and checkpoint rows of every partition, and checks the stored partition count.</summary>
+    /// <summary>Creates the lease rows of every partition, and checks the stored partition count.</summary>
     /// <exception cref="PartitionCountMismatchException">The projection was partitioned with another count.</exception>
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
         var batch = _dataSource.CreateBatch();
         await using var batchScope = batch.ConfigureAwait(false);
         batch.BatchCommands.Add(Command($"""
-            WITH leases AS (
-                INSERT INTO {_schema.Quoted}.lease (projection_name, partition_id, partition_count)
-                SELECT $1, g, $2 FROM generate_series(0, $2 - 1) g
-                ON CONFLICT DO NOTHING
-            )
-            INSERT INTO {_schema.Quoted}.checkpoint (projection_name, partition_id)
-            SELECT $1, g FROM generate_series(0, $2 - 1) g
+            INSERT INTO {_schema.Quoted}.lease (projection_name, partition_id, partition_count)
+            SELECT $1, g, $2 FROM generate_series(0, $2 - 1) g
             ON CONFLICT DO NOTHING
             """, new NpgsqlParameter<string> { TypedValue = _projection }, new NpgsqlParameter<int> { TypedValue = _partitionCount }));
         batch.BatchCommands.Add(Command(

@@ -35,6 +35,37 @@ public sealed class OutboxWriter
     }
 
     /// <summary>
+    /// Appends <paramref name="events"/> to the outbox stream of <paramref name="contract"/>'s projection, after checking that each
+    /// event's ordering key is the one its payload's ordering-scope fields give (build them with <see cref="ContractEvents.Create"/>).
+    /// Otherwise as <see cref="AppendAsync(NpgsqlConnection, NpgsqlTransaction, string, IReadOnlyList{EventEnvelope}, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="connection">The application's open connection.</param>
+    /// <param name="transaction">The application's command transaction on <paramref name="connection"/>.</param>
+    /// <param name="contract">The events of the contract whose source stream receives them.</param>
+    /// <param name="events">The events, in the order they happened.</param>
+    /// <param name="cancellationToken">Cancels the append.</param>
+    /// <returns>The position token of the writing transaction.</returns>
+    /// <exception cref="Exceptions.InvalidEventException">An event is incomplete or its key does not follow the ordering scope (nothing is appended).</exception>
+    /// <exception cref="ArgumentException">The contract's source is not an outbox stream.</exception>
+    public Task<StreamPosition> AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ContractEvents contract, IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(contract);
+        ArgumentNullException.ThrowIfNull(events);
+        var source = contract.Contract.Source;
+        if (source.Kind != Contracts.SourceKind.Outbox)
+        {
+            throw new ArgumentException($"Projection '{contract.Contract.Name}' reads {source.Kind} '{source.Name}', not the outbox: append its events to the outbox stream that feeds it, or hand them to its applier.", nameof(contract));
+        }
+
+        foreach (var e in events)
+        {
+            contract.Check(e);
+        }
+
+        return AppendAsync(connection, transaction, source.Name, events, cancellationToken);
+    }
+
+    /// <summary>
     /// Appends <paramref name="events"/> to <paramref name="stream"/> in <paramref name="transaction"/> and returns the position
     /// token of that transaction: pass it to <c>store.Freshness.WaitForPositionAsync</c> to read your own writes.
     /// The events' <see cref="EventEnvelope.Position"/> is ignored (the outbox assigns positions). Runners are notified at commit.
@@ -47,6 +78,7 @@ public sealed class OutboxWriter
     /// <returns>The position token (the writing transaction's id); <see cref="StreamPosition.Start"/> when <paramref name="events"/> is empty.</returns>
     /// <exception cref="ArgumentException">The stream is blank or the transaction belongs to another connection.</exception>
     /// <exception cref="DuplicateOutboxEventException">An event id is already in the outbox.</exception>
+    /// <exception cref="Exceptions.InvalidEventException">An event has no type, no ordering key or a version below 1 (nothing is appended).</exception>
     public async Task<StreamPosition> AppendAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
@@ -66,6 +98,11 @@ public sealed class OutboxWriter
         if (events.Count == 0)
         {
             return StreamPosition.Start;
+        }
+
+        foreach (var e in events)
+        {
+            ContractEvents.Validate(e);
         }
 
         using var command = new NpgsqlCommand(_sql, connection, transaction);

@@ -1,6 +1,7 @@
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Drift;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.Rebuild;
 
@@ -18,7 +19,7 @@ internal static class ChunkStatements
         var columns = string.Join(", ", RecomputeStatement.ExpectedColumns(target).Select(c => "q." + c));
         var leading = $"""
             chunk AS MATERIALIZED (
-                SELECT {columns} FROM ({target.Mapping.RecomputeSql}) AS q
+                SELECT {columns} FROM {RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!)} AS q
                 WHERE $2::text[] IS NULL OR {KeyCursor.Row(target, "q")} > {KeyCursor.Parameter(target, 2)}
                 ORDER BY {KeyCursor.OrderBy(target, "q")}
                 LIMIT $3
@@ -48,14 +49,14 @@ internal static class ChunkStatements
         var leading = $"""
             affected AS MATERIALIZED (
                 SELECT {keyList} FROM (
-                    {Side($"({target.Mapping.RecomputeSql})", "q")}
+                    {Side(RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!), "q")}
                     UNION
                     {Side(target.QualifiedName, "r")}
                 ) k
                 ORDER BY {KeyCursor.OrderBy(target, "k")} LIMIT $3
             ), expected AS (
                 SELECT {string.Join(", ", RecomputeStatement.ExpectedColumns(target).Select(c => "q." + c))}
-                FROM ({target.Mapping.RecomputeSql}) AS q
+                FROM {RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!)} AS q
                 WHERE {KeyCursor.Row(target, "q")} IN (SELECT {keyList} FROM affected)
             )
             """;

@@ -636,7 +636,7 @@ public sealed class RebuildOrchestrator
         await using var connectionScope = connection.ConfigureAwait(false);
         try
         {
-            using var probe = new NpgsqlCommand($"SELECT {columns} FROM ({table.Mapping.RecomputeSql}) AS q LIMIT 0", connection);
+            using var probe = new NpgsqlCommand($"SELECT {columns} FROM {Sql.RecomputeQuery.Embed(table.ProjectionName, table.Mapping.RecomputeSql!)} AS q LIMIT 0", connection);
             await probe.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e)
@@ -644,7 +644,7 @@ public sealed class RebuildOrchestrator
             throw new RecomputeQueryCannotBackfillException(table.ProjectionName, $"its RecomputeSql fails when selecting the mapped columns ({string.Join(", ", Apply.RecomputeStatement.ExpectedColumns(table))}): {e.MessageText}. It must return every key and value column and the version column under the read-model names (alias them with AS).", e);
         }
 
-        using var explain = new NpgsqlCommand($"EXPLAIN (FORMAT JSON) SELECT {columns} FROM ({table.Mapping.RecomputeSql}) AS q", connection);
+        using var explain = new NpgsqlCommand($"EXPLAIN (FORMAT JSON) SELECT {columns} FROM {Sql.RecomputeQuery.Embed(table.ProjectionName, table.Mapping.RecomputeSql!)} AS q", connection);
         var plan = (string)(await explain.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         using var document = JsonDocument.Parse(plan);
         return (long)document.RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble();

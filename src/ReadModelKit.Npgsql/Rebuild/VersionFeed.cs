@@ -1,6 +1,7 @@
 using Npgsql;
 using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql.Apply;
+using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Sql;
 
@@ -18,11 +19,13 @@ internal sealed class VersionFeed
     private readonly ReadModelTable _table;
     private readonly IdempotencyMode _mode;
     private readonly SqlIdentifier _schema;
+    private readonly NpgsqlCheckpointStore _checkpoints;
     private readonly bool _prepare;
     private volatile Resolved? _cached;
 
-    public VersionFeed(NpgsqlDataSource dataSource, SqlIdentifier schema, ReadModelTable table, IdempotencyMode mode, bool prepare)
+    public VersionFeed(NpgsqlDataSource dataSource, SqlIdentifier schema, ReadModelTable table, IdempotencyMode mode, NpgsqlCheckpointStore checkpoints, bool prepare)
     {
+        _checkpoints = checkpoints;
         _runs = new RebuildRunStore(dataSource, schema);
         _schema = schema;
         _table = table;
@@ -48,7 +51,7 @@ internal sealed class VersionFeed
         }
 
         var targets = Targets(_table, versions);
-        var statements = new ApplyStatements(_table, _mode, _schema, targets);
+        var statements = new ApplyStatements(_table, _mode, _schema, _checkpoints, targets);
         _cached = new Resolved(versions.Generation, statements);
         return statements;
     }

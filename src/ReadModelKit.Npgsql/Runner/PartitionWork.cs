@@ -17,6 +17,15 @@ internal sealed class PartitionWork
 
     public int Partition => Lease.Partition;
 
+    /// <summary>Whether an operator paused the partition (it then applies nothing).</summary>
+    public bool Paused { get; set; }
+
+    /// <summary>The restart generation last read from the control table; null before the first read of this tenure.</summary>
+    public long? RestartGeneration { get; set; }
+
+    /// <summary>Whether the heartbeat released the partition to rebalance (a later fenced batch is then expected, not a loss).</summary>
+    public bool Released { get; set; }
+
     /// <summary>The checkpoint as last read or written; null when it must be read again.</summary>
     public StreamPosition? Checkpoint { get; set; }
 

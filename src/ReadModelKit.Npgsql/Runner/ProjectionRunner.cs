@@ -1,15 +1,18 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ReadModelKit.Checkpoints;
 using ReadModelKit.Contracts;
 using ReadModelKit.Diagnostics;
 using ReadModelKit.Events;
 using ReadModelKit.Exceptions;
 using ReadModelKit.Lifecycle;
 using ReadModelKit.Npgsql.Apply;
+using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Npgsql.Diagnostics;
 using ReadModelKit.Npgsql.Leases;
 using ReadModelKit.Npgsql.Outbox;
+using ReadModelKit.Npgsql.Resilience;
 
 namespace ReadModelKit.Npgsql.Runner;
 
@@ -27,12 +30,14 @@ public sealed class ProjectionRunner
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly PartitionLeases _leases;
-    private readonly PartitionCheckpoints _checkpoints;
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private readonly NpgsqlCheckpointStore _checkpoints;
     private readonly OutboxReader _reader;
     private readonly WakeSignal _wake = new();
     private readonly Dictionary<int, PartitionWork> _owned = [];
     private readonly object _gate = new();
     private readonly KeyValuePair<string, object?> _tag;
+    private DateTimeOffset _controlReadAt = DateTimeOffset.MinValue;
     private long _batches;
     private long _events;
     private long _leasesLost;
@@ -69,9 +74,10 @@ public sealed class ProjectionRunner
 
         _time = time ?? store.Time;
         _logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("ReadModelKit.Npgsql.Runner");
-        NodeId = _options.NodeId ?? $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
+        // Unique per instance even when two replicas share a configured id: a shared id would share leases and tokens.
+        NodeId = $"{_options.NodeId ?? Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
         _leases = new PartitionLeases(store.DataSource, store.SchemaIdentifier, projectionName, _options.PartitionCount, NodeId, _options.LeaseDuration);
-        _checkpoints = new PartitionCheckpoints(store.DataSource, store.SchemaIdentifier, projectionName, _leases);
+        _checkpoints = store.Checkpoints;
         _reader = new OutboxReader(store.DataSource, store.SchemaIdentifier);
         _tag = ReadModelKitDiagnostics.Tag(projectionName);
     }
@@ -82,7 +88,7 @@ public sealed class ProjectionRunner
     /// <summary>The projection this runner applies.</summary>
     public string ProjectionName => _applier.Contract.Name;
 
-    /// <summary>This node's id in the lease table.</summary>
+    /// <summary>This runner instance's id in the lease table: the configured <see cref="ProjectionRunnerOptions.NodeId"/> (default the machine name) and a random suffix.</summary>
     public string NodeId { get; }
 
     /// <summary>What this runner has done since it started.</summary>
@@ -128,7 +134,7 @@ public sealed class ProjectionRunner
 
         try
         {
-            await _leases.EnsureAsync(cancellationToken).ConfigureAwait(false);
+            await StartUpAsync(cancellationToken).ConfigureAwait(false);
             NpgsqlLog.RunnerStarted(_logger, ProjectionName, NodeId, _options.PartitionCount, _applier.Contract.Source.Name);
             using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
@@ -162,6 +168,28 @@ public sealed class ProjectionRunner
         }
     }
 
+    /// <summary>Creates the partitions' lease and checkpoint rows, retrying transient errors (the database may not be reachable yet) until cancelled.</summary>
+    private async Task StartUpAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await _leases.EnsureAsync(cancellationToken).ConfigureAwait(false);
+                await _checkpoints.EnsureAsync(_applier.Checkpoints, _options.PartitionCount, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (TransientErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _errors);
+                Volatile.Write(ref _lastError, $"{ex.GetType().Name}: {ex.Message}");
+                var delay = Backoff.Delay(FirstRetryDelay, _options.MaxRetryDelay, attempt);
+                NpgsqlLog.StartUpRetry(_logger, ProjectionName, NodeId, attempt + 1, delay.TotalMilliseconds, ex);
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task LoopAsync(CancellationToken cancellationToken)
     {
         var idle = _options.MinIdleDelay;
@@ -171,6 +199,24 @@ public sealed class ProjectionRunner
             var progressed = false;
             var failed = false;
             var works = Snapshot();
+            try
+            {
+                await ObeyControlAsync(works, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Without the operators' instructions no partition may apply (it might be paused): wait and read them again.
+                Interlocked.Increment(ref _errors);
+                Volatile.Write(ref _lastError, $"{ex.GetType().Name}: {ex.Message}");
+                NpgsqlLog.ControlReadFailed(_logger, ProjectionName, idle.TotalMilliseconds, ex);
+                works = [];
+                failed = true;
+            }
+
             foreach (var work in works)
             {
                 try
@@ -183,9 +229,17 @@ public sealed class ProjectionRunner
                 }
                 catch (LeaseLostException ex)
                 {
-                    Interlocked.Increment(ref _leasesLost);
                     Drop(work);
-                    NpgsqlLog.LeaseLost(_logger, ProjectionName, NodeId, work.Partition, ex);
+                    if (work.Released)
+                    {
+                        // The heartbeat handed this partition to another node while this loop was on it: rebalancing, not a loss.
+                        NpgsqlLog.HandedOverMidBatch(_logger, ProjectionName, NodeId, work.Partition);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref _leasesLost);
+                        NpgsqlLog.LeaseLost(_logger, ProjectionName, NodeId, work.Partition, ex);
+                    }
                 }
                 catch (CheckpointConflictException ex)
                 {
@@ -230,15 +284,15 @@ public sealed class ProjectionRunner
     /// <returns>Whether events were applied.</returns>
     private async Task<bool> ProcessAsync(PartitionWork work, CancellationToken cancellationToken)
     {
-        if (work.Halted)
+        if (work.Halted || work.Paused)
         {
             return false;
         }
 
-        var checkpoint = work.Checkpoint ??= await _checkpoints.LoadAsync(work.Partition, cancellationToken).ConfigureAwait(false);
+        var checkpoint = work.Checkpoint ??= (await _checkpoints.LoadAsync(_applier.Checkpoints, work.Partition, cancellationToken).ConfigureAwait(false))?.Position ?? StreamPosition.Start;
         if (!work.StateSaved)
         {
-            await _checkpoints.SaveStateAsync(work.Lease, work.State.Current, null, cancellationToken).ConfigureAwait(false);
+            await SaveStateAsync(work, work.State.Current, null, cancellationToken).ConfigureAwait(false);
             work.StateSaved = true;
         }
 
@@ -268,8 +322,11 @@ public sealed class ProjectionRunner
         }
         else if (batch.Horizon - 1 > checkpoint.Value && (work.LastIdleAdvance is not { } last || now - last >= _options.IdleCheckpointInterval))
         {
+            // Every transaction below the horizon has finished and none had events of the partition beyond the checkpoint.
             var to = new StreamPosition(batch.Horizon - 1);
-            work.Checkpoint = await _checkpoints.AdvanceAsync(work.Lease, checkpoint, to, now, cancellationToken).ConfigureAwait(false) ? to : null;
+            var write = await _checkpoints.AdvanceAsync(_applier.Checkpoints, work.Partition, checkpoint, to, Fence(work), cancellationToken).ConfigureAwait(false);
+            ThrowIfFenced(work, write);
+            work.Checkpoint = write == CheckpointWrite.Written ? to : null;
             work.LastIdleAdvance = now;
         }
 
@@ -284,7 +341,7 @@ public sealed class ProjectionRunner
 
         if (changed || work.SavedError is not null)
         {
-            await _checkpoints.SaveStateAsync(work.Lease, work.State.Current, null, cancellationToken).ConfigureAwait(false);
+            await SaveStateAsync(work, work.State.Current, null, cancellationToken).ConfigureAwait(false);
             work.SavedError = null;
         }
 
@@ -303,7 +360,7 @@ public sealed class ProjectionRunner
                 (connection, transaction, token) => _leases.FenceAsync(connection, transaction, work.Lease, token),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (LeaseLostException)
+        catch (LeaseLostException) when (!work.Released)
         {
             Interlocked.Increment(ref _fenced);
             throw;
@@ -325,7 +382,7 @@ public sealed class ProjectionRunner
         NpgsqlLog.PartitionFaulted(_logger, ProjectionName, work.Partition, halted);
         try
         {
-            await _checkpoints.SaveStateAsync(work.Lease, ProjectionState.Faulted, halted.Message, cancellationToken).ConfigureAwait(false);
+            await SaveStateAsync(work, ProjectionState.Faulted, halted.Message, cancellationToken).ConfigureAwait(false);
             work.SavedError = halted.Message;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -339,17 +396,85 @@ public sealed class ProjectionRunner
         Interlocked.Increment(ref _errors);
         var message = $"{error.GetType().Name}: {error.Message}";
         Volatile.Write(ref _lastError, message);
-        ReadModelKitDiagnostics.EventsFailed.Add(1, _tag);
         NpgsqlLog.RunnerError(_logger, ProjectionName, work.Partition, retryIn.TotalMilliseconds, error);
         try
         {
             // Best effort: the database may be what failed.
-            await _checkpoints.SaveStateAsync(work.Lease, work.State.Current, message, cancellationToken).ConfigureAwait(false);
+            await SaveStateAsync(work, work.State.Current, message, cancellationToken).ConfigureAwait(false);
             work.SavedError = message;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             work.SavedError ??= message;
+        }
+    }
+
+    /// <summary>
+    /// Reads the operators' instructions (<see cref="Control.ProjectionControl"/>) when they are due, or at once for a partition claimed
+    /// since the last read, and pauses, resumes or restarts the partitions this node holds accordingly.
+    /// </summary>
+    private async Task ObeyControlAsync(List<PartitionWork> works, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (works.Count == 0 || (works.All(w => w.RestartGeneration is not null) && now - _controlReadAt < _options.ControlPollInterval))
+        {
+            return;
+        }
+
+        var controls = await _store.Control.ReadAsync(ProjectionName, cancellationToken).ConfigureAwait(false);
+        _controlReadAt = now;
+        foreach (var work in works)
+        {
+            var control = controls.GetValueOrDefault(work.Partition);
+            if (control.Paused && !work.Paused)
+            {
+                work.Paused = true;
+                await MoveAsync(work, ProjectionState.Paused, cancellationToken).ConfigureAwait(false);
+                NpgsqlLog.PartitionPaused(_logger, ProjectionName, NodeId, work.Partition);
+            }
+            else if (!control.Paused && work.Paused)
+            {
+                // Resuming also retries a partition that was faulted when it was paused.
+                (work.Paused, work.Halted) = (false, false);
+                await MoveAsync(work, ProjectionState.CatchingUp, cancellationToken).ConfigureAwait(false);
+                NpgsqlLog.PartitionResumed(_logger, ProjectionName, NodeId, work.Partition);
+            }
+            else if (work.Halted && work.RestartGeneration is { } seen && control.RestartGeneration != seen)
+            {
+                work.Halted = false;
+                work.Checkpoint = null;
+                await MoveAsync(work, ProjectionState.CatchingUp, cancellationToken).ConfigureAwait(false);
+                NpgsqlLog.PartitionRestarted(_logger, ProjectionName, NodeId, work.Partition);
+            }
+
+            work.RestartGeneration = control.RestartGeneration;
+        }
+    }
+
+    private async Task MoveAsync(PartitionWork work, ProjectionState target, CancellationToken cancellationToken)
+    {
+        var previous = work.State.Current;
+        if (work.State.TryTransitionTo(target) && previous != target)
+        {
+            NpgsqlLog.PartitionStateChanged(_logger, ProjectionName, work.Partition, previous, target);
+        }
+
+        await SaveStateAsync(work, work.State.Current, null, cancellationToken).ConfigureAwait(false);
+        work.SavedError = null;
+        work.StateSaved = true;
+    }
+
+    /// <summary>Records the partition's state and error while this node still holds its lease (a lost lease writes nothing).</summary>
+    private Task<CheckpointWrite> SaveStateAsync(PartitionWork work, ProjectionState state, string? error, CancellationToken cancellationToken) =>
+        _checkpoints.RecordStateAsync(_applier.Checkpoints, work.Partition, state, error, Fence(work), cancellationToken);
+
+    private CheckpointFence Fence(PartitionWork work) => new(NodeId, work.Lease.Token);
+
+    private void ThrowIfFenced(PartitionWork work, CheckpointWrite write)
+    {
+        if (write == CheckpointWrite.Fenced)
+        {
+            throw new LeaseLostException(ProjectionName, work.Partition, NodeId, work.Lease.Token);
         }
     }
 
@@ -401,6 +526,7 @@ public sealed class ProjectionRunner
 
             foreach (var partition in _owned.Keys.Where(p => beat.Owned.All(l => l.Partition != p)).ToList())
             {
+                _owned[partition].Released = beat.Released.Contains(partition);
                 _owned.Remove(partition);
             }
         }

@@ -3,7 +3,10 @@ namespace ReadModelKit.Npgsql.Runner;
 /// <summary>Settings of one <see cref="ProjectionRunner"/>. Plain and bindable; every node of a projection must use the same <see cref="PartitionCount"/>.</summary>
 public sealed class ProjectionRunnerOptions
 {
-    /// <summary>This node's id in the lease table. Default: the machine name and a random suffix (unique per runner instance).</summary>
+    /// <summary>
+    /// The prefix of this node's id in the lease table (for example the pod or service name); every runner instance appends a random
+    /// suffix, so two replicas configured alike never share leases. Default: the machine name.
+    /// </summary>
     public string? NodeId { get; set; }
 
     /// <summary>How many partitions the projection's events are split into by ordering key; nodes share them. Default 1.</summary>
@@ -27,6 +30,12 @@ public sealed class ProjectionRunnerOptions
     /// <summary>How often an idle partition moves its checkpoint up to the outbox horizon, so later reads scan less. Default 5 s.</summary>
     public TimeSpan IdleCheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the runner reads the operators' pause, resume and restart instructions (<see cref="Control.ProjectionControl"/>); a newly claimed partition reads them at once. Default 1 s.</summary>
+    public TimeSpan ControlPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between retries while the database cannot be reached at start-up (waits double from 100 ms, with jitter). Default 10 s.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Whether to LISTEN for the outbox's notifications and wake at once on new events. Default <see langword="true"/>.</summary>
     public bool ListenForNotifications { get; set; } = true;
 
@@ -36,7 +45,7 @@ public sealed class ProjectionRunnerOptions
         var errors = new List<string>();
         if (NodeId is not null && (string.IsNullOrWhiteSpace(NodeId) || NodeId.Length > 200))
         {
-            errors.Add("NodeId must be null (generated) or 1-200 characters.");
+            errors.Add("NodeId must be null (the machine name) or 1-200 characters.");
         }
 
         if (PartitionCount is < 1 or > 1024)
@@ -57,6 +66,16 @@ public sealed class ProjectionRunnerOptions
         if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval * 3 > LeaseDuration)
         {
             errors.Add($"HeartbeatInterval {HeartbeatInterval} must be positive and at most a third of LeaseDuration {LeaseDuration}, so one late heartbeat does not lose the leases.");
+        }
+
+        if (ControlPollInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"ControlPollInterval {ControlPollInterval} must be positive.");
+        }
+
+        if (MaxRetryDelay < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"MaxRetryDelay {MaxRetryDelay} must be at least 100 ms.");
         }
 
         if (IdleCheckpointInterval < TimeSpan.Zero)

@@ -107,7 +107,24 @@ internal static class SchemaMigrations
             CREATE UNIQUE INDEX IF NOT EXISTS drift_incident_open_key
                 ON {schema}.drift_incident (projection_name, row_key) WHERE repaired_at IS NULL;
             """),
-        (4, "projection versions, rebuild runs", """
+        (4, "checkpoint tracks, partition control", """
+            -- A projection keeps one checkpoint set per track: '' is the live one; a rebuild advances its own beside it.
+            ALTER TABLE {schema}.checkpoint ADD COLUMN IF NOT EXISTS track text NOT NULL DEFAULT '';
+            ALTER TABLE {schema}.checkpoint DROP CONSTRAINT IF EXISTS checkpoint_pkey;
+            ALTER TABLE {schema}.checkpoint ADD PRIMARY KEY (projection_name, track, partition_id);
+
+            -- Operators' intent per partition, written only by ProjectionControl and obeyed by every runner node:
+            -- paused stops applying; a higher restart_generation restarts a faulted partition.
+            CREATE TABLE IF NOT EXISTS {schema}.partition_control (
+                projection_name    text        NOT NULL,
+                partition_id       integer     NOT NULL,
+                paused             boolean     NOT NULL DEFAULT false,
+                restart_generation bigint      NOT NULL DEFAULT 0,
+                updated_at         timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (projection_name, partition_id)
+            );
+            """),
+        (5, "projection versions, rebuild runs", """
             -- Per projection: the version the stable view serves and the versions live writes go to. Every change bumps generation,
             -- a key column (unique index): an apply batch holds FOR KEY SHARE on the row, so a change waits for in-flight batches
             -- and every later batch sees it.

@@ -45,6 +45,22 @@ public sealed class PoisonEventTests(PostgresSchemaFixture db) : IClassFixture<P
     }
 
     [Fact]
+    public async Task An_event_without_a_payload_is_dead_lettered_with_a_null_payload_and_the_rest_of_the_batch_applies()
+    {
+        var (_, store, applier) = await CreateAsync("poison_nopayload");
+        var empty = Upserted("t1", 2, 1, "open") with { Payload = default };
+
+        var result = await applier.ApplyAsync([Upserted("t1", 1, 1, "open"), empty, Upserted("t2", 3, 1, "closed")]);
+
+        Assert.Equal((2, 1), (result.Applied, result.DeadLettered));
+        Assert.Equal(
+            [new CaseRow("t1", 1, "open", null, 1, false), new CaseRow("t2", 3, "closed", null, 1, false)],
+            await ReadModelRows.ReadAsync(db.DataSource, "poison_nopayload_rm"));
+        var dead = Assert.Single(await store.DeadLetters.ListAsync("poison_nopayload"));
+        Assert.Equal((empty.EventId, "dead", System.Text.Json.JsonValueKind.Null), (dead.Envelope.EventId, dead.Status, dead.Envelope.Payload.ValueKind));
+    }
+
+    [Fact]
     public async Task An_unknown_type_is_dead_lettered_without_retries_and_skip_releases_the_parked_events()
     {
         var (_, store, applier) = await CreateAsync("poison_skip");

@@ -24,6 +24,24 @@ public sealed class StoreRegistrationTests(PostgresSchemaFixture db) : IClassFix
     }
 
     [Fact]
+    public async Task A_store_constructed_directly_validates_every_contract_and_writes_nothing()
+    {
+        var invalid = CaseListProjection.ContractFor("direct_invalid", IdempotencyMode.Inbox) with { Version = 0, OrderingScope = [] };
+        var options = new NpgsqlReadModelOptions { Schema = db.Schema + "_direct" };
+        options.Map("direct_invalid", CaseListProjection.Mapping("direct_rm"));
+
+        var exception = Assert.Throws<ReadModelKit.Exceptions.ProjectionContractException>(() =>
+            new NpgsqlReadModelStore(new ReadModelKitDataSource(db.DataSource), options, [new CaseListProjection(invalid)], TimeProvider.System));
+
+        Assert.Equal("direct_invalid", exception.ProjectionName);
+        Assert.Contains("Version 0 is not valid: versions start at 1.", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("OrderingScope is empty", exception.Message, StringComparison.Ordinal);
+        await using var command = db.DataSource.CreateCommand("SELECT count(*) FROM pg_namespace WHERE nspname = $1");
+        command.Parameters.AddWithValue(db.Schema + "_direct");
+        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public void Invalid_apply_options_are_rejected_at_registration()
     {
         var services = new ServiceCollection();

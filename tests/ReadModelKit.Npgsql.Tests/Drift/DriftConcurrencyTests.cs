@@ -89,8 +89,8 @@ public sealed class DriftConcurrencyTests(DriftFixture fx) : IClassFixture<Drift
         }
 
         var incidents = await world.Drift.ListIncidentsAsync(world.Projection, openOnly: false);
+        // Whether a check happened to see the projection behind depends on timing; the test above makes that case certain.
         Assert.Equal(Corrupted.Select(k => $"[\"{k[0]}\", {k[1]}]").Order().ToList(), incidents.Select(i => i.Key).Order().ToList());
-        Assert.True(reports.Sum(r => r.Candidates) > 0 || writes == 0, "no check ever saw the projection behind: the test did not exercise lag");
     }
 
     /// <summary>A source case table, a case-list projection fed from it, and a reconciler for the chosen strategy.</summary>

@@ -31,9 +31,10 @@ public sealed class DriftOracleTests(DriftFixture fx) : IClassFixture<DriftFixtu
             var oracle = OracleAsync(fx, "oracle", c.Composite).GetAwaiter().GetResult();
             var projection = Projection("oracle", c);
             var same = store.Drift.CheckAsync(projection, Options(o => { o.ChunkSize = chunk; })).GetAwaiter().GetResult();
+            var sameJoined = store.Drift.CheckAsync(projection, Options(o => { o.ChunkSize = chunk; o.ChunkRowsLimit = 0; })).GetAwaiter().GetResult();
             var binary = crossDatabase.CheckAsync(projection, Options(o => { o.BlockSize = block; o.FanOut = fanOut; o.LeafThreshold = leaf; o.RowHash = DriftRowHash.Binary; })).GetAwaiter().GetResult();
             var text = crossDatabase.CheckAsync(projection, Options(o => { o.BlockSize = block + 3; o.FanOut = fanOut + 1; o.LeafThreshold = leaf + 2; o.RowHash = DriftRowHash.CanonicalText; })).GetAwaiter().GetResult();
-            foreach (var (name, report) in new[] { ("same database", same), ("cross database, binary hash", binary), ("cross database, canonical text", text) })
+            foreach (var (name, report) in new[] { ("same database", same), ("same database, one join of the differing chunks", sameJoined), ("cross database, binary hash", binary), ("cross database, canonical text", text) })
             {
                 var found = Found(report);
                 Assert.True(

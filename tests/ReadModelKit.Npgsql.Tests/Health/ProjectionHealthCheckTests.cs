@@ -67,7 +67,16 @@ public sealed class ProjectionHealthCheckTests
         var report = ProjectionHealthCheck.Evaluate(Freshness, Status(Partition(state: ProjectionState.Faulted)));
 
         Assert.Equal(ProjectionHealth.Unhealthy, report.Health);
-        Assert.Equal("partition 0 is Faulted: boom. Fix the cause (or dead-letter the event), then restart the runner: it resumes from checkpoint 100.", report.Problems.Single());
+        Assert.Equal("partition 0 is Faulted: boom. Fix the cause (or dead-letter the event), then store.Control.RestartAsync(\"cases\", 0): it resumes from checkpoint 100.", report.Problems.Single());
+    }
+
+    [Fact]
+    public void A_paused_partition_is_degraded_not_stalled_and_says_how_to_resume()
+    {
+        var report = ProjectionHealthCheck.Evaluate(Freshness, Status(Partition(state: ProjectionState.Paused, pending: 3, oldestAgo: 3600, movedAgo: 3600, leaseLive: false)));
+
+        Assert.Equal(ProjectionHealth.Degraded, report.Health);
+        Assert.Equal(["partition 0 is Paused by an operator (3 event(s) pending); resume it with store.Control.ResumeAsync(\"cases\", 0).", "lag 3600 s exceeds the contract's max lag 30 s (3 event(s) pending)."], report.Problems);
     }
 
     [Theory]
@@ -99,9 +108,13 @@ public sealed class ProjectionHealthCheckTests
         {
             var report = ProjectionHealthCheck.Evaluate(Freshness, status);
             var partition = status.Partitions[0];
+            var paused = partition.State == ProjectionState.Paused;
+
+            // A pause is intended: its lag and unheld pending events make the verdict Degraded, never Healthy, never Unhealthy.
             return (report.Health == ProjectionHealth.Healthy) == (report.Problems.Count == 0)
-                && (status.Lag <= Freshness.MaxLag || report.Health == ProjectionHealth.Unhealthy)
-                && (partition.PendingEvents == 0 || partition.LeaseLive || report.Health == ProjectionHealth.Unhealthy)
+                && (!paused || report.Health == ProjectionHealth.Degraded)
+                && (paused || status.Lag <= Freshness.MaxLag || report.Health == ProjectionHealth.Unhealthy)
+                && (paused || partition.PendingEvents == 0 || partition.LeaseLive || report.Health == ProjectionHealth.Unhealthy)
                 && (partition.State != ProjectionState.Faulted || report.Health == ProjectionHealth.Unhealthy);
         }).QuickCheckThrowOnFailure();
     }

@@ -63,6 +63,7 @@ public static class OutboxFixtures
         LeaseDuration = TimeSpan.FromSeconds(3),
         HeartbeatInterval = TimeSpan.FromMilliseconds(500),
         IdleCheckpointInterval = TimeSpan.FromMilliseconds(200),
+        ControlPollInterval = TimeSpan.FromMilliseconds(100),
     };
 
     /// <summary>What the case-list table must hold after <paramref name="events"/> (any order): per key the highest version wins; a delete tombstones.</summary>

@@ -1,63 +1,40 @@
 using Npgsql;
+using ReadModelKit.Testing.Postgres;
 
 namespace ReadModelKit.Npgsql.Tests.Infrastructure;
 
 /// <summary>
-/// A schema of its own for one test class, so classes run in parallel without seeing each other's tables.
-/// The data source puts the schema first on the search path; the schema is dropped afterwards.
+/// A schema of its own for one test class (a <see cref="PostgresTestSchema"/> on the shared server), so classes run in parallel
+/// without seeing each other's tables. The data source puts the schema first on the search path; the schema is dropped afterwards.
 /// </summary>
 public sealed class PostgresSchemaFixture : IAsyncLifetime
 {
-    private NpgsqlDataSource? _admin;
+    private PostgresTestSchema? _schema;
 
     /// <summary>The unique schema name of this test class.</summary>
-    public string Schema { get; } = "t_" + Guid.NewGuid().ToString("N")[..16];
+    public string Schema => Owned.Name;
 
     /// <summary>A data source whose connections use <see cref="Schema"/>.</summary>
-    public NpgsqlDataSource DataSource { get; private set; } = null!;
+    public NpgsqlDataSource DataSource => Owned.DataSource;
 
     /// <summary>The connection string of <see cref="DataSource"/>.</summary>
-    public string ConnectionString { get; private set; } = null!;
+    public string ConnectionString => Owned.ConnectionString;
 
-    public async Task InitializeAsync()
-    {
-        var server = await SharedPostgres.GetAsync();
-        _admin = NpgsqlDataSource.Create(server.ConnectionString);
-        await using (var create = _admin.CreateCommand($"CREATE SCHEMA \"{Schema}\""))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
+    private PostgresTestSchema Owned => _schema ?? throw new InvalidOperationException("The fixture is not initialized yet.");
 
-        ConnectionString = new NpgsqlConnectionStringBuilder(server.ConnectionString) { SearchPath = Schema }.ConnectionString;
-        DataSource = NpgsqlDataSource.Create(ConnectionString);
-    }
+    public async Task InitializeAsync() => _schema = await PostgresTestSchema.CreateAsync();
 
     /// <summary>Runs <paramref name="sql"/> and returns the first column of the first row.</summary>
-    public async Task<T?> ScalarAsync<T>(string sql)
-    {
-        await using var command = DataSource.CreateCommand(sql);
-        var value = await command.ExecuteScalarAsync();
-        return value is DBNull or null ? default : (T)value;
-    }
+    public Task<T?> ScalarAsync<T>(string sql) => Owned.ScalarAsync<T>(sql);
 
     /// <summary>Runs <paramref name="sql"/>.</summary>
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var command = DataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql) => Owned.ExecuteAsync(sql);
 
     public async Task DisposeAsync()
     {
-        await DataSource.DisposeAsync();
-        if (_admin is not null)
+        if (_schema is not null)
         {
-            await using (var drop = _admin.CreateCommand($"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE"))
-            {
-                await drop.ExecuteNonQueryAsync();
-            }
-
-            await _admin.DisposeAsync();
+            await _schema.DisposeAsync();
         }
     }
 }

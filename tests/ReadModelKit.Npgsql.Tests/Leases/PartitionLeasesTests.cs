@@ -122,13 +122,13 @@ public sealed class PartitionLeasesTests(PostgresSchemaFixture db) : IClassFixtu
     }
 
     [Fact]
-    public async Task The_partition_of_a_key_is_within_range_and_the_same_on_every_call()
+    public async Task The_partition_of_a_key_is_the_non_negative_remainder_of_its_hash_and_every_partition_gets_keys()
     {
-        var partition = Partitioning.Of("k", "n");
+        // The oracle computes the documented rule (hashtextextended(key, 0) mod n, made non-negative) in exact numeric arithmetic.
         var sql = $"""
-            SELECT count(*) FILTER (WHERE p < 0 OR p >= n) + count(*) FILTER (WHERE p IS DISTINCT FROM {Partitioning.Of("k", "n")}),
+            SELECT count(*) FILTER (WHERE p IS DISTINCT FROM ((hashtextextended(k, 0)::numeric % n + n) % n)::int4),
                    count(DISTINCT (n, p))
-            FROM (SELECT k, n, {partition} AS p
+            FROM (SELECT k, n, {Partitioning.Of("k", "n")} AS p
                   FROM (SELECT md5(i::text) || '/' || i AS k, n FROM generate_series(1, 5000) i, unnest(ARRAY[1, 2, 3, 7, 16]) n) keys) x
             """;
 

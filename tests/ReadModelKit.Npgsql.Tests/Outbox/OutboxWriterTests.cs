@@ -100,4 +100,43 @@ public sealed class OutboxWriterTests(PostgresSchemaFixture db) : IClassFixture<
         await Eventually.TrueAsync(async () => await listener.WaitAsync(TimeSpan.FromMilliseconds(50)) && payloads.Contains(ours) || payloads.Contains(ours), TimeSpan.FromSeconds(10), "the commit's notification arrives");
         Assert.Single(payloads, p => p == ours);
     }
+
+    [Fact]
+    public async Task Events_without_a_key_or_a_version_are_refused_and_nothing_of_the_batch_is_appended()
+    {
+        var store = await StoreAsync("writer_refused");
+        var keyless = Upserted("t1", 2, 1, "open") with { OrderingKey = "" };
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+
+        var error = await Assert.ThrowsAsync<ReadModelKit.Exceptions.InvalidEventException>(() =>
+            store.Outbox.AppendAsync(connection, transaction, "writer_refused-events", [Upserted("t1", 1, 1, "open"), keyless]));
+        var versionless = await Assert.ThrowsAsync<ReadModelKit.Exceptions.InvalidEventException>(() =>
+            store.Outbox.AppendAsync(connection, transaction, "writer_refused-events", [Upserted("t1", 3, 0, "open")]));
+        await transaction.CommitAsync();
+
+        Assert.Equal(keyless.EventId, error.EventId);
+        Assert.Contains("its ordering key is blank", error.Message, StringComparison.Ordinal);
+        Assert.Contains("its version is 0", versionless.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await db.ScalarAsync<long>($"SELECT count(*) FROM {Outbox} WHERE stream = 'writer_refused-events'"));
+    }
+
+    [Fact]
+    public async Task Appending_through_the_contract_checks_keys_and_uses_its_stream()
+    {
+        var store = await StoreAsync("writer_contract");
+        var contract = new ContractEvents(store.GetApplier("writer_contract").Contract);
+        var good = contract.Create("CaseUpserted", new { tenant = "t1", @case = 4, tenant_id = "t1", case_id = 4, status = "open" }, 1, DateTimeOffset.UtcNow);
+        var handBuilt = Upserted("t1", 5, 1, "open");
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+
+        var error = await Assert.ThrowsAsync<ReadModelKit.Exceptions.InvalidEventException>(() => store.Outbox.AppendAsync(connection, transaction, contract, [good, handBuilt]));
+        await store.Outbox.AppendAsync(connection, transaction, contract, [good]);
+        await transaction.CommitAsync();
+
+        Assert.Equal(handBuilt.EventId, error.EventId);
+        Assert.Equal("t1/4", good.OrderingKey);
+        Assert.Equal(good.EventId.ToString(), await db.ScalarAsync<string>($"SELECT string_agg(event_id::text, ',') FROM {Outbox} WHERE stream = 'writer_contract-events'"));
+    }
 }

@@ -106,10 +106,11 @@ public sealed class MultiNodeTests(PostgresSchemaFixture db) : IClassFixture<Pos
             var last = await WriteAsync(60);
             await writer.Freshness.WaitForPositionAsync(projection, last, Converge);
 
+            // Exactly once across all nodes. A survivor may be fenced too when its own heartbeat runs late on a loaded machine;
+            // the invariant is that no fenced batch wrote anything, which the two equalities below state.
             Assert.Equal(OutboxFixtures.Reference(all), await ReadModelRows.ReadAsync(db.DataSource, projection + "_rm"));
             Assert.Equal(all.Count, started.Sum(n => n.Status.EventsApplied));
             Assert.True(victim.Status.LeasesLost >= 1);
-            Assert.All(started.SkipLast(1), n => Assert.Equal(0, n.Status.FencedBatches));
         }
         finally
         {

@@ -24,15 +24,17 @@ public sealed class ProjectionRunnerOptionsTests
             LeaseDuration = TimeSpan.FromSeconds(3),
             HeartbeatInterval = TimeSpan.FromSeconds(2),
             IdleCheckpointInterval = TimeSpan.FromSeconds(-1),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(10),
         }.Validate();
 
         Assert.Equal(
             [
-                "NodeId must be null (generated) or 1-200 characters.",
+                "NodeId must be null (the machine name) or 1-200 characters.",
                 "PartitionCount 2000 must be between 1 and 1024.",
                 "BatchSize -1 must be at least 1.",
                 "MinIdleDelay 00:00:02 must be positive and MaxIdleDelay 00:00:01 at least as long.",
                 "HeartbeatInterval 00:00:02 must be positive and at most a third of LeaseDuration 00:00:03, so one late heartbeat does not lose the leases.",
+                "MaxRetryDelay 00:00:00.0100000 must be at least 100 ms.",
                 "IdleCheckpointInterval -00:00:01 must not be negative.",
             ],
             errors);

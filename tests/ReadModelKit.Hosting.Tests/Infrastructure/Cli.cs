@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Hosting;
+using Spectre.Console.Testing;
+
+namespace ReadModelKit.Hosting.Tests.Infrastructure;
+
+/// <summary>Runs operations commands through the real parser and renderer into a wide <see cref="TestConsole"/>.</summary>
+public static class Cli
+{
+    public static async Task<(int Code, string Output)> RunAsync(IHost host, params string[] args)
+    {
+        using var console = new TestConsole().Width(250);
+        var code = await host.RunReadModelKitCommandsAsync(args, console);
+        return (code, console.Output);
+    }
+}

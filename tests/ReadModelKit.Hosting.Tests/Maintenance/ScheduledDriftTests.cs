@@ -1,0 +1,51 @@
+using ReadModelKit.Hosting.Tests.Infrastructure;
+using ReadModelKit.Npgsql.Tests.Infrastructure;
+
+namespace ReadModelKit.Hosting.Tests.Maintenance;
+
+public sealed class ScheduledDriftTests(PostgresSchemaFixture db) : IClassFixture<PostgresSchemaFixture>
+{
+    [Fact]
+    public async Task Sampled_drift_checks_on_the_schedule_record_the_drift_as_incidents()
+    {
+        await DriftedProjection.CreateAsync(db, "sd_case");
+        using var host = TestNode.Builder(db, [TestNode.Contract("sd_case", "sd-case")], new Dictionary<string, string?>
+        {
+            ["ReadModelKit:Hosting:Maintenance:Enabled"] = "true",
+            ["ReadModelKit:Hosting:Maintenance:Interval"] = "00:00:00.100",
+            ["ReadModelKit:Hosting:Maintenance:Drift:SampledChecks"] = "true",
+            ["ReadModelKit:Hosting:Maintenance:Drift:SampleInterval"] = "00:00:00.100",
+        }, library: "sched_drift", store: o => o.Map("sd_case", DriftedProjection.Mapping("sd_case"))).Build();
+        var incidents = $"SELECT string_agg(kind || ':' || row_key::text, ',' ORDER BY row_key::text) FROM \"{db.Schema}_sched_drift\".drift_incident WHERE projection_name = 'sd_case' AND repaired_at IS NULL";
+
+        await host.StartAsync();
+        await Eventually.TrueAsync(async () => await db.ScalarAsync<string>(incidents) is not null, TimeSpan.FromSeconds(30), "a scheduled drift check recorded incidents");
+        await host.StopAsync();
+
+        Assert.Equal("""changed:["t1", 2],missing:["t1", 3],extra:["t1", 9]""", await db.ScalarAsync<string>(incidents));
+    }
+
+    [Fact]
+    public async Task The_nightly_full_check_runs_once_the_time_of_day_has_passed()
+    {
+        await DriftedProjection.CreateAsync(db, "nd_case");
+        if (DateTimeOffset.UtcNow.TimeOfDay > new TimeSpan(23, 59, 50))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(15)); // the check time must fall on the same UTC day as the start
+        }
+
+        var at = DateTimeOffset.UtcNow.AddSeconds(1).TimeOfDay;
+        using var host = TestNode.Builder(db, [TestNode.Contract("nd_case", "nd-case")], new Dictionary<string, string?>
+        {
+            ["ReadModelKit:Hosting:Maintenance:Enabled"] = "true",
+            ["ReadModelKit:Hosting:Maintenance:Interval"] = "00:00:00.100",
+            ["ReadModelKit:Hosting:Maintenance:Drift:NightlyFullCheck"] = "true",
+            ["ReadModelKit:Hosting:Maintenance:Drift:NightlyAt"] = at.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        }, library: "nightly_drift", store: o => o.Map("nd_case", DriftedProjection.Mapping("nd_case"))).Build();
+        var incidents = $"SELECT count(*) FROM \"{db.Schema}_nightly_drift\".drift_incident WHERE projection_name = 'nd_case' AND repaired_at IS NULL";
+
+        await host.StartAsync();
+        await Eventually.TrueAsync(async () => await db.ScalarAsync<long>(incidents) == 3, TimeSpan.FromSeconds(30), "the nightly full check recorded the 3 drifted rows");
+        await host.StopAsync();
+    }
+}
