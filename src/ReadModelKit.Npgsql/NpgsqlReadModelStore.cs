@@ -36,6 +36,7 @@ public sealed class NpgsqlReadModelStore
     private readonly PayloadSealer? _sealer;
     private Dictionary<string, ProjectionApplier>? _appliers;
     private Drift.DriftReconciler? _drift;
+    private Rebuild.RebuildOrchestrator? _rebuilds;
     private Control.ProjectionControl? _control;
 
     /// <summary>Creates the store; DI does this through <c>UseNpgsql</c>. Every projection's contract is validated here, whichever way the store is built.</summary>
@@ -116,6 +117,15 @@ public sealed class NpgsqlReadModelStore
 
     /// <summary>Drift checks and repairs of the projections in this store's own database (see <see cref="Drift.DriftReconciler"/>; for a source on another server, construct one with it).</summary>
     public Drift.DriftReconciler Drift => _drift ??= new Drift.DriftReconciler(this);
+
+    /// <summary>Rebuilds into a new version beside the serving one, cutover, rollback, retire, and repair in place (see <see cref="Rebuild.RebuildOrchestrator"/>).</summary>
+    public Rebuild.RebuildOrchestrator Rebuilds => _rebuilds ??= new Rebuild.RebuildOrchestrator(this, _options.Rebuild);
+
+    /// <summary>The registered projection named <paramref name="projectionName"/>.</summary>
+    internal IProjection GetProjection(string projectionName) =>
+        _projections.TryGetValue(projectionName, out var projection)
+            ? projection
+            : throw new ReadModelKitException($"No projection named '{projectionName}' is registered with ReadModelKit.Npgsql. Registered: {string.Join(", ", _projections.Keys)}.", projectionName);
 
     /// <summary>The data source of the read models and the library's tables.</summary>
     internal global::Npgsql.NpgsqlDataSource DataSource => _dataSource.DataSource;

@@ -17,12 +17,22 @@ internal sealed class ApplyStatements
     /// <summary>Parameters of the main statement before the key and value arrays; the checkpoint track follows those arrays.</summary>
     public const int FixedParameters = 13;
 
-    public ApplyStatements(ReadModelTable table, IdempotencyMode mode, SqlIdentifier schema, NpgsqlCheckpointStore checkpoints)
+    /// <summary>Builds the statements.</summary>
+    /// <param name="table">The checked table.</param>
+    /// <param name="mode">The projection's idempotency mode.</param>
+    /// <param name="schema">The library's schema.</param>
+    /// <param name="checkpoints">The checkpoint owner, whose SQL the main statement embeds.</param>
+    /// <param name="targets">
+    /// The physical tables every batch writes (the serving version first, then versions being rebuilt or kept for rollback), or null for
+    /// <paramref name="table"/> alone. Rows written are counted on the first.
+    /// </param>
+    public ApplyStatements(ReadModelTable table, IdempotencyMode mode, SqlIdentifier schema, NpgsqlCheckpointStore checkpoints, IReadOnlyList<ReadModelTable>? targets = null)
     {
-        Main = BuildMain(table, mode, schema.Quoted, checkpoints, advance: true);
+        targets ??= [table];
+        Main = BuildMain(table, targets, mode, schema.Quoted, checkpoints, advance: true);
         // Dead-lettered events were never applied, so a replay needs no position filter: only the inbox (if any) and the version guard.
         // It leaves every checkpoint where it is: the batch that dead-lettered the events already moved their partition's past them.
-        Replay = BuildMain(table, mode == IdempotencyMode.Inbox ? mode : IdempotencyMode.VersionGuardOnly, schema.Quoted, checkpoints, advance: false);
+        Replay = BuildMain(table, targets, mode == IdempotencyMode.Inbox ? mode : IdempotencyMode.VersionGuardOnly, schema.Quoted, checkpoints, advance: false);
         DeadLetter = $"""
             INSERT INTO {schema.Quoted}.dead_letter
                 (projection_name, event_id, ordering_key, version, position, event_type, occurred_at, payload, status, error, attempts)
@@ -31,7 +41,7 @@ internal sealed class ApplyStatements
             {(mode == IdempotencyMode.Inbox ? $"WHERE NOT EXISTS (SELECT 1 FROM {schema.Quoted}.inbox i WHERE i.projection_name = $1 AND i.event_id = d.event_id)" : "")}
             ON CONFLICT (projection_name, event_id) WHERE resolved_at IS NULL DO NOTHING
             """;
-        Recompute = table.Mapping.RecomputeSql is null ? null : RecomputeStatement.Build(table);
+        Recompute = table.Mapping.RecomputeSql is null ? [] : targets.Select(t => RecomputeStatement.Build(t)).ToList();
     }
 
     /// <summary>The main statement (see the class summary).</summary>
@@ -43,10 +53,10 @@ internal sealed class ApplyStatements
     /// <summary>Inserts dead-lettered and parked events (in inbox mode, not those the inbox already holds: a redelivered skipped event stays skipped).</summary>
     public string DeadLetter { get; }
 
-    /// <summary>Recomputes affected keys from the mapping's recompute query, or null when the mapping has none.</summary>
-    public string? Recompute { get; }
+    /// <summary>Recomputes affected keys from the mapping's recompute query, one statement per target table; empty when the mapping has none.</summary>
+    public IReadOnlyList<string> Recompute { get; }
 
-    private static string BuildMain(ReadModelTable table, IdempotencyMode mode, string schema, NpgsqlCheckpointStore checkpoints, bool advance)
+    private static string BuildMain(ReadModelTable table, IReadOnlyList<ReadModelTable> targets, IdempotencyMode mode, string schema, NpgsqlCheckpointStore checkpoints, bool advance)
     {
         var keys = table.Keys.Select(k => ReadModelTable.Quote(k.Name)).ToList();
         var values = table.Values.Select(v => ReadModelTable.Quote(v.Name)).ToList();
@@ -131,13 +141,15 @@ internal sealed class ApplyStatements
                 WHERE c.event_id IN (SELECT event_id FROM fresh)
             ), latest AS (
                 SELECT DISTINCT ON ({keyList}) * FROM changes ORDER BY {keyList}, version DESC, kind DESC
-            ), written AS (
-                INSERT INTO {table.QualifiedName} AS t ({string.Join(", ", insertColumns)})
+            ), {string.Join(", ", targets.Select((target, n) => $"""
+                {(n == 0 ? "written" : $"written_{n}")} AS (
+                INSERT INTO {target.QualifiedName} AS t ({string.Join(", ", insertColumns)})
                 SELECT {string.Join(", ", insertValues.Select((v, i) => i < keys.Count ? "l." + v : v))} FROM latest l
                 ON CONFLICT ({keyList}) DO UPDATE SET {string.Join(", ", updates)}
                 WHERE t.{version} < EXCLUDED.{version}
                 RETURNING 1
-            ), cp_write AS (
+            )
+            """))}, cp_write AS (
                 {(advance ? checkpoints.BatchAdvanceSql("$1", track, "$5", expected, "$7", "$8", "$9") : "SELECT coalesce((SELECT position FROM cp_now), 0) AS position")}
             )
             SELECT (SELECT count(*) FROM fresh)::int4,

@@ -10,6 +10,7 @@ using ReadModelKit.Npgsql.Diagnostics;
 using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Exceptions;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Rebuild;
 using ReadModelKit.Npgsql.Resilience;
 using ReadModelKit.Npgsql.Privacy;
 using ReadModelKit.Npgsql.Sql;
@@ -28,6 +29,7 @@ public sealed class ProjectionApplier
     private readonly NpgsqlDataSource _dataSource;
     private readonly IProjection _projection;
     private readonly ApplyStatements _statements;
+    private readonly VersionFeed _feed;
     private readonly ApplierOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -56,6 +58,7 @@ public sealed class ProjectionApplier
         _logger = logger;
         Checkpoints = new CheckpointSet(projection.Contract.Name, track);
         _statements = new ApplyStatements(table, projection.Contract.Idempotency, schema, checkpoints);
+        _feed = new VersionFeed(dataSource, schema, table, projection.Contract.Idempotency, checkpoints, options.PrepareStatements);
     }
 
     /// <summary>The projection's contract.</summary>
@@ -198,7 +201,9 @@ public sealed class ProjectionApplier
         int written;
         long? checkpoint;
         Guid[] parked;
-        using (var main = new NpgsqlCommand(replay ? _statements.Replay : _statements.Main, connection, transaction))
+        // The versions this batch writes (the serving one, and one being rebuilt or kept for rollback), locked until commit.
+        var statements = await _feed.ResolveAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        using (var main = new NpgsqlCommand(replay ? statements.Replay : statements.Main, connection, transaction))
         {
             var p = main.Parameters;
             p.Add(new NpgsqlParameter<string> { TypedValue = Contract.Name });
@@ -240,9 +245,9 @@ public sealed class ProjectionApplier
             NpgsqlLog.Parked(_logger, Contract.Name, parked.Length);
         }
 
-        if (plan.RecomputeCount > 0)
+        for (var target = 0; plan.RecomputeCount > 0 && target < statements.Recompute.Count; target++)
         {
-            using var recompute = new NpgsqlCommand(_statements.Recompute, connection, transaction);
+            using var recompute = new NpgsqlCommand(statements.Recompute[target], connection, transaction);
             recompute.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
             foreach (var parameter in plan.RecomputeParameters())
             {
@@ -250,8 +255,8 @@ public sealed class ProjectionApplier
             }
 
             await PrepareAsync(recompute, cancellationToken).ConfigureAwait(false);
-
-            written += (int)(await recompute.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            var rows = (int)(await recompute.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            written += target == 0 ? rows : 0;
         }
 
         var result = new ApplyResult(

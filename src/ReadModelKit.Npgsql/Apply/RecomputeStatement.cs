@@ -21,14 +21,55 @@ internal static class RecomputeStatement
     public static string Build(ReadModelTable table, string? expectedRowsSql = null)
     {
         var keys = table.Keys.Select(k => ReadModelTable.Quote(k.Name)).ToList();
-        var values = table.Values.Select(v => ReadModelTable.Quote(v.Name)).ToList();
-        var version = ReadModelTable.Quote(table.Version.Name);
         var keyBuffers = table.Keys.Select(ColumnBuffer.For).ToList();
         var unnest = string.Join(", ", keyBuffers.Select((b, i) => $"${i + 2}::{b.ArrayCast}"));
         var keyList = string.Join(", ", keys);
+        var leading = $"""
+            affected AS (
+                SELECT DISTINCT * FROM unnest({unnest}) AS a({keyList})
+            ), expected AS (
+                SELECT {string.Join(", ", ExpectedColumns(table).Select(c => "q." + c))}
+                FROM {(expectedRowsSql is null ? RecomputeQuery.Embed(table.ProjectionName, table.Mapping.RecomputeSql!) : $"({expectedRowsSql})")} AS q
+                WHERE ({string.Join(", ", keys.Select(k => "q." + k))}) IN (SELECT {keyList} FROM affected)
+            )
+            """;
+        return Compose(table, leading, guarded: false, "SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int4");
+    }
+
+    /// <summary>The columns the expected rows carry: keys, values, and the version when the recompute query returns it.</summary>
+    public static IReadOnlyList<string> ExpectedColumns(ReadModelTable table)
+    {
+        var columns = table.Keys.Concat(table.Values).Select(c => ReadModelTable.Quote(c.Name)).ToList();
+        if (table.Mapping.RecomputeReturnsVersion)
+        {
+            columns.Add(ReadModelTable.Quote(table.Version.Name));
+        }
+
+        return columns;
+    }
+
+    /// <summary>
+    /// The writing half: upserts the rows of a CTE <c>expected</c> and tombstones (or deletes) rows of the keys in a CTE <c>affected</c>
+    /// that <c>expected</c> lacks. <paramref name="leading"/> defines both CTEs (and any they use); <paramref name="select"/> is the final
+    /// query over <c>upserted</c> and <c>removed</c>.
+    /// </summary>
+    /// <param name="table">The table written.</param>
+    /// <param name="leading">The CTE definitions (without <c>WITH</c>), ending with <c>affected</c> and <c>expected</c>.</param>
+    /// <param name="guarded">
+    /// Write under the version guard (needs the source version from the query): a row is replaced only by a higher version, or by the
+    /// same version with other values when it is not a tombstone, so a recompute that read the source before a newer live event commits
+    /// never overwrites that event, and a versioned tombstone is never resurrected. Otherwise any differing row is replaced.
+    /// </param>
+    /// <param name="select">The final query.</param>
+    /// <param name="removal">Whether keys of <c>affected</c> missing from <c>expected</c> are tombstoned (false when <c>affected</c> is drawn from <c>expected</c>).</param>
+    public static string Compose(ReadModelTable table, string leading, bool guarded, string select, bool removal = true)
+    {
+        var keys = table.Keys.Select(k => ReadModelTable.Quote(k.Name)).ToList();
+        var values = table.Values.Select(v => ReadModelTable.Quote(v.Name)).ToList();
+        var version = ReadModelTable.Quote(table.Version.Name);
+        var keyList = string.Join(", ", keys);
         var keyMatch = (string left, string right) => string.Join(" AND ", keys.Select(k => $"{left}.{k} = {right}.{k}"));
         var sourceVersion = table.Mapping.RecomputeReturnsVersion;
-        var expectedColumns = sourceVersion ? keys.Concat(values).Append(version).ToList() : keys.Concat(values).ToList();
         var insertColumns = keys.Concat(values).Append(version).ToList();
         var insertValues = keys.Concat(values).Select(c => "e." + c).Append(sourceVersion ? "e." + version : "1").ToList();
         var updates = values.Select(v => $"{v} = EXCLUDED.{v}").Append(sourceVersion ? $"{version} = EXCLUDED.{version}" : $"{version} = t.{version} + 1").ToList();
@@ -39,9 +80,10 @@ internal static class RecomputeStatement
             updates.Add($"{projectedAt} = EXCLUDED.{projectedAt}");
         }
 
-        var differs = values.Count == 0
+        var valuesDiffer = values.Count == 0
             ? "false"
             : $"ROW({string.Join(", ", values.Select(v => "t." + v))}) IS DISTINCT FROM ROW({string.Join(", ", values.Select(v => "EXCLUDED." + v))})";
+        var differs = valuesDiffer;
         if (sourceVersion)
         {
             // A row whose values agree but whose version does not (repaired earlier at version + 1) would drop the next source event.
@@ -55,6 +97,7 @@ internal static class RecomputeStatement
             insertValues.Add("NULL");
             updates.Add($"{tombstone} = NULL");
             differs += $" OR t.{tombstone} IS NOT NULL";
+            valuesDiffer = $"t.{tombstone} IS NULL AND ({valuesDiffer})";
             var clears = values.Select(v => $"{v} = NULL").Append($"{tombstone} = $1").Append($"{version} = t.{version} + 1");
             if (table.ProjectedAt is { } p)
             {
@@ -78,23 +121,20 @@ internal static class RecomputeStatement
                 """;
         }
 
+        var condition = guarded
+            ? $"t.{version} < EXCLUDED.{version} OR (t.{version} = EXCLUDED.{version} AND {valuesDiffer})"
+            : differs;
         return $"""
-            WITH affected AS (
-                SELECT DISTINCT * FROM unnest({unnest}) AS a({keyList})
-            ), expected AS (
-                SELECT {string.Join(", ", expectedColumns.Select(c => "q." + c))}
-                FROM {(expectedRowsSql is null ? RecomputeQuery.Embed(table.ProjectionName, table.Mapping.RecomputeSql!) : $"({expectedRowsSql})")} AS q
-                WHERE ({string.Join(", ", keys.Select(k => "q." + k))}) IN (SELECT {keyList} FROM affected)
-            ), upserted AS (
+            WITH {leading}, upserted AS (
                 INSERT INTO {table.QualifiedName} AS t ({string.Join(", ", insertColumns)})
                 SELECT {string.Join(", ", insertValues)} FROM expected e
                 ON CONFLICT ({keyList}) DO UPDATE SET {string.Join(", ", updates)}
-                WHERE {differs}
+                WHERE {condition}
                 RETURNING 1
             ), removed AS (
-                {removed}
+                {(removal ? removed : "SELECT 1 WHERE false")}
             )
-            SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int4
+            {select}
             """;
     }
 }

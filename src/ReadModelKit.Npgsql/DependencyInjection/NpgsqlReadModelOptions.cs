@@ -30,6 +30,9 @@ public sealed class NpgsqlReadModelOptions
     /// </summary>
     public string? PiiSealingKey { get; set; }
 
+    /// <summary>Settings of rebuilds, cutovers and repairs in place.</summary>
+    public Rebuild.RebuildOptions Rebuild { get; set; } = new();
+
     /// <summary>The table mapping of each projection, by projection name.</summary>
     public Dictionary<string, ReadModelTableMapping> Mappings { get; } = new(StringComparer.Ordinal);
 
@@ -49,6 +52,7 @@ public sealed class NpgsqlReadModelOptions
     {
         var errors = new List<string>();
         errors.AddRange(Apply?.Validate() ?? ["Apply is null: leave the default."]);
+        errors.AddRange(Rebuild?.Validate() ?? ["Rebuild is null: leave the default."]);
         if (Outbox is null)
         {
             errors.Add("Outbox is null: leave the default.");

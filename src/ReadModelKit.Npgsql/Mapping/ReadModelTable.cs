@@ -32,7 +32,7 @@ public sealed class ReadModelTable
     public string Schema { get; }
 
     /// <summary>The schema-qualified, quoted table name.</summary>
-    public string QualifiedName { get; }
+    public string QualifiedName { get; private init; }
 
     /// <summary>The key columns, in mapping order.</summary>
     public IReadOnlyList<PgColumn> Keys { get; }
@@ -48,6 +48,14 @@ public sealed class ReadModelTable
 
     /// <summary>The quoted tombstone column, or null.</summary>
     public string? Tombstone => Mapping.TombstoneColumn is { } c ? Quote(c) : null;
+
+    /// <summary>The same mapping on another physical table of the same schema and columns (a version of the table behind its stable view).</summary>
+    /// <param name="physicalTable">The physical table's name.</param>
+    internal ReadModelTable WithTable(string physicalTable) =>
+        new(ProjectionName, Mapping, Schema, Keys, Version, Values)
+        {
+            QualifiedName = $"{SqlIdentifier.From(Schema, "schema").Quoted}.{SqlIdentifier.From(physicalTable, "read-model table").Quoted}",
+        };
 
     /// <summary>Quotes a validated column name.</summary>
     internal static string Quote(string column) => SqlIdentifier.From(column, "column").Quoted;

@@ -47,7 +47,14 @@ public static class ReadModelTableInspector
                                  FROM unnest(i.indkey) AS k(attnum)
                                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum)
                     FROM pg_index i
-                    WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+                    WHERE i.indrelid = coalesce(
+                            -- A stable view over one versioned table (see docs/rebuild.md): the table behind it carries the index.
+                            (SELECT min(d.refobjid::bigint)::oid FROM pg_rewrite r
+                             JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+                             WHERE r.ev_class = to_regclass($1) AND d.refobjid <> r.ev_class
+                             HAVING count(DISTINCT d.refobjid) = 1),
+                            to_regclass($1))
+                      AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
                     """) { Parameters = { new NpgsqlParameter<string> { TypedValue = regclass } } },
             },
         };

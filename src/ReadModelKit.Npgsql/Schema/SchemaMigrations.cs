@@ -124,6 +124,46 @@ internal static class SchemaMigrations
                 PRIMARY KEY (projection_name, partition_id)
             );
             """),
+        (5, "projection versions, rebuild runs", """
+            -- Per projection: the version the stable view serves and the versions live writes go to. Every change bumps generation,
+            -- a key column (unique index): an apply batch holds FOR KEY SHARE on the row, so a change waits for in-flight batches
+            -- and every later batch sees it.
+            CREATE TABLE IF NOT EXISTS {schema}.projection_version (
+                projection_name text        PRIMARY KEY,
+                generation      bigint      NOT NULL DEFAULT 0,
+                serving_version integer,
+                fed_versions    integer[]   NOT NULL DEFAULT '{}',
+                updated_at      timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (projection_name, generation)
+            );
+
+            CREATE TABLE IF NOT EXISTS {schema}.rebuild_run (
+                id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                projection_name  text        NOT NULL,
+                from_version     integer     NOT NULL,
+                to_version       integer     NOT NULL,
+                method           text        NOT NULL,
+                state            text        NOT NULL CHECK (state IN ('planned', 'backfilling', 'catching_up', 'validating', 'ready',
+                                                                        'cut_over', 'retired', 'failed', 'cancelled', 'rolled_back')),
+                last_key         text[],
+                rows_done        bigint      NOT NULL DEFAULT 0,
+                estimated_rows   bigint,
+                owner            text,
+                token            bigint      NOT NULL DEFAULT 0,
+                lease_expires_at timestamptz,
+                gate_passed      boolean,
+                gate_report      text,
+                error            text,
+                created_at       timestamptz NOT NULL DEFAULT now(),
+                updated_at       timestamptz NOT NULL DEFAULT now(),
+                backfill_started_at timestamptz,
+                cut_over_at      timestamptz,
+                finished_at      timestamptz
+            );
+            -- At most one run per projection that is not finished: a second rebuild is refused.
+            CREATE UNIQUE INDEX IF NOT EXISTS rebuild_run_active
+                ON {schema}.rebuild_run (projection_name) WHERE state NOT IN ('retired', 'failed', 'cancelled', 'rolled_back');
+            """),
     ];
 
     /// <summary>The schema version this release creates.</summary>

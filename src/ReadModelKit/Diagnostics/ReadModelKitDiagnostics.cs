@@ -48,6 +48,9 @@ public static class ReadModelKitDiagnostics
     /// <summary>How long a rebuild took.</summary>
     public static Histogram<double> RebuildDuration { get; } = Meter.CreateHistogram<double>("projection_rebuild_duration_seconds", "s", "Duration of a projection rebuild.");
 
+    /// <summary>Rebuild runs that stopped on an error (each stop counts; a resumed run may count again).</summary>
+    public static Counter<long> RebuildFailures { get; } = Meter.CreateCounter<long>("projection_rebuild_failures_total", "{failure}", "Rebuild runs that stopped on an error.");
+
     /// <summary>Drifted rows found by reconciliation.</summary>
     public static Counter<long> DriftFound { get; } = Meter.CreateCounter<long>("projection_drift_found_total", "{row}", "Rows where the read model disagreed with its source.");
 

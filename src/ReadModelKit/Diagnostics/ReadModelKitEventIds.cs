@@ -2,7 +2,7 @@ namespace ReadModelKit.Diagnostics;
 
 /// <summary>
 /// The stable event ids of every ReadModelKit log message, for alerts and log queries. Ranges: 1000-1999 core, 2000-2099 store and
-/// apply, 2100-2199 runner, 2500-2599 drift, 3000-3099 hosting. An id is never reused for another message.
+/// apply, 2100-2199 runner, 2200-2299 rebuild, 2500-2599 drift, 3000-3099 hosting. An id is never reused for another message.
 /// </summary>
 public static class ReadModelKitEventIds
 {
@@ -89,6 +89,27 @@ public static class ReadModelKitEventIds
 
     /// <summary>The operators' control instructions cannot be read; no partition applies until they can (Warning).</summary>
     public const int ControlUnreadable = 2117;
+
+    /// <summary>A plain read-model table was adopted as version 1 behind its stable view (Information).</summary>
+    public const int RebuildAdopted = 2200;
+
+    /// <summary>A rebuild run was planned; the new version receives live writes from now on (Information).</summary>
+    public const int RebuildPlanned = 2201;
+
+    /// <summary>A rebuild run moved to another state (Information).</summary>
+    public const int RebuildStateChanged = 2202;
+
+    /// <summary>The gate before a cutover failed; the report says why (Warning).</summary>
+    public const int RebuildGateFailed = 2203;
+
+    /// <summary>A rebuild run stopped on an error; it is resumable unless it failed (Error).</summary>
+    public const int RebuildRunError = 2204;
+
+    /// <summary>A view switch timed out waiting for its lock and is retried (Warning).</summary>
+    public const int RebuildSwitchRetry = 2205;
+
+    /// <summary>A repair in place finished (Information).</summary>
+    public const int RebuildRepaired = 2206;
 
     /// <summary>A drift check found nothing (Information).</summary>
     public const int DriftCheckClean = 2500;

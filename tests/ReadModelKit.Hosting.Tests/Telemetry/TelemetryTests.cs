@@ -29,7 +29,7 @@ public sealed class TelemetryTests
             listener.Start();
         }
 
-        Assert.Equal(12, documented.Count);
+        Assert.Equal(13, documented.Count);
         Assert.Equal(documented.OrderBy(p => p.Key, StringComparer.Ordinal), seen.OrderBy(p => p.Key, StringComparer.Ordinal));
     }
 

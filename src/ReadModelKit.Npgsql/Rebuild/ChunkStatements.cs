@@ -1,0 +1,122 @@
+using ReadModelKit.Npgsql.Apply;
+using ReadModelKit.Npgsql.Drift;
+using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Sql;
+
+namespace ReadModelKit.Npgsql.Rebuild;
+
+/// <summary>
+/// The SQL of one key-ordered chunk, written through the apply path's recompute writer under the version guard. Both return one row:
+/// rows written, keys read, and the chunk's last key as <c>text[]</c> (null when the chunk was empty).
+/// Parameters: <c>$1</c> the time, <c>$2</c> the last key of the previous chunk (text[], or null for the first), <c>$3</c> the chunk size,
+/// then the scope's parameters.
+/// </summary>
+internal static class ChunkStatements
+{
+    /// <summary>Backfill: the next rows of the recompute query after the cursor, written into <paramref name="target"/> (one evaluation of the query).</summary>
+    public static string Backfill(ReadModelTable target)
+    {
+        var columns = string.Join(", ", RecomputeStatement.ExpectedColumns(target).Select(c => "q." + c));
+        var leading = $"""
+            chunk AS MATERIALIZED (
+                SELECT {columns} FROM {RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!)} AS q
+                WHERE $2::text[] IS NULL OR {KeyCursor.Row(target, "q")} > {KeyCursor.Parameter(target, 2)}
+                ORDER BY {KeyCursor.OrderBy(target, "q")}
+                LIMIT $3
+            ), affected AS (
+                SELECT {target.KeyList()} FROM chunk
+            ), expected AS (
+                SELECT * FROM chunk
+            )
+            """;
+        return RecomputeStatement.Compose(target, leading, guarded: true, Select(target, "chunk"), removal: false);
+    }
+
+    /// <summary>
+    /// Repair in place: the next keys after the cursor that the source or the table holds within the scope, recomputed into
+    /// <paramref name="target"/> (keys the source no longer returns are tombstoned).
+    /// </summary>
+    /// <param name="target">The table written (the stable view, which writes through to the serving version).</param>
+    /// <param name="scope">Which keys.</param>
+    public static string Repair(ReadModelTable target, DriftScope scope)
+    {
+        var keyList = target.KeyList();
+        string Side(string from, string alias) => $"""
+            (SELECT {KeyCursor.Row(target, alias)[1..^1]} FROM {from} {alias}
+             WHERE ($2::text[] IS NULL OR {KeyCursor.Row(target, alias)} > {KeyCursor.Parameter(target, 2)}) {ScopeFilter(target, scope, alias)}
+             ORDER BY {KeyCursor.OrderBy(target, alias)} LIMIT $3)
+            """;
+        var leading = $"""
+            affected AS MATERIALIZED (
+                SELECT {keyList} FROM (
+                    {Side(RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!), "q")}
+                    UNION
+                    {Side(target.QualifiedName, "r")}
+                ) k
+                ORDER BY {KeyCursor.OrderBy(target, "k")} LIMIT $3
+            ), expected AS (
+                SELECT {string.Join(", ", RecomputeStatement.ExpectedColumns(target).Select(c => "q." + c))}
+                FROM {RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!)} AS q
+                WHERE {KeyCursor.Row(target, "q")} IN (SELECT {keyList} FROM affected)
+            )
+            """;
+        return RecomputeStatement.Compose(target, leading, guarded: true, Select(target, "affected"));
+    }
+
+    /// <summary>
+    /// Copies the serving version's tombstones into the new version under the version guard. The source no longer returns deleted
+    /// keys, so without them a late, older upsert could bring a deleted row back in the new version. Parameter <c>$1</c>: none.
+    /// Returns the number of tombstones written.
+    /// </summary>
+    /// <param name="from">The serving version's table.</param>
+    /// <param name="to">The new version's table.</param>
+    public static string CarryTombstones(ReadModelTable from, ReadModelTable to)
+    {
+        var tombstone = from.Tombstone!;
+        var version = ReadModelTable.Quote(from.Version.Name);
+        var columns = from.Keys.Select(k => ReadModelTable.Quote(k.Name)).Append(version).Append(tombstone).ToList();
+        if (from.ProjectedAt is { } projectedAt)
+        {
+            columns.Add(projectedAt);
+        }
+
+        var updates = from.Values.Select(v => $"{ReadModelTable.Quote(v.Name)} = NULL").Concat(columns.Skip(from.Keys.Count).Select(c => $"{c} = EXCLUDED.{c}"));
+        return $"""
+            WITH written AS (
+                INSERT INTO {to.QualifiedName} AS t ({string.Join(", ", columns)})
+                SELECT {string.Join(", ", columns.Select(c => "o." + c))} FROM {from.QualifiedName} o WHERE o.{tombstone} IS NOT NULL
+                ON CONFLICT ({to.KeyList()}) DO UPDATE SET {string.Join(", ", updates)}
+                WHERE t.{version} < EXCLUDED.{version}
+                RETURNING 1
+            )
+            SELECT count(*)::int4 FROM written
+            """;
+    }
+
+    private static string ScopeFilter(ReadModelTable table, DriftScope scope, string alias)
+    {
+        var filter = "";
+        if (scope.KeyPrefix.Count > 0)
+        {
+            filter += $" AND {KeyCursor.Row(table, alias, scope.KeyPrefix.Count)} = {KeyCursor.Parameter(table, 4, scope.KeyPrefix.Count)}";
+        }
+
+        if (scope.From is not null)
+        {
+            filter += $" AND {KeyCursor.Row(table, alias)} >= {KeyCursor.Parameter(table, 5)}";
+        }
+
+        if (scope.To is not null)
+        {
+            filter += $" AND {KeyCursor.Row(table, alias)} < {KeyCursor.Parameter(table, 6)}";
+        }
+
+        return filter;
+    }
+
+    private static string Select(ReadModelTable table, string keys) => $"""
+        SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int4,
+               (SELECT count(*) FROM {keys})::int4,
+               (SELECT {KeyCursor.AsText(table, "c")} FROM {keys} c ORDER BY {KeyCursor.OrderBy(table, "c", descending: true)} LIMIT 1)
+        """;
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Npgsql;
+using ReadModelKit.Npgsql.Drift;
+using ReadModelKit.Npgsql.Mapping;
+
+namespace ReadModelKit.Npgsql.Rebuild;
+
+/// <summary>
+/// The checks a new version must pass before a cutover: a drift check of the new version against the source (clean, or under
+/// <see cref="RebuildOptions.MaxDriftShare"/>), the projection's lag under the contract's maximum, row counts of both versions, and the
+/// application's optional callback.
+/// </summary>
+internal sealed class RebuildGate
+{
+    private readonly NpgsqlReadModelStore _store;
+    private readonly RebuildOptions _options;
+
+    public RebuildGate(NpgsqlReadModelStore store, RebuildOptions options)
+    {
+        _store = store;
+        _options = options;
+    }
+
+    public async Task<RebuildGateReport> EvaluateAsync(RebuildRun run, ReadModelTable table, StableView view, CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        var name = run.ProjectionName;
+        var drift = await CheckNewVersionAsync(run, table, view, cancellationToken).ConfigureAwait(false);
+        if (!drift.Clean && drift.DriftShare > _options.MaxDriftShare)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"the new version v{run.ToVersion} differs from the source in {drift.Total} of {drift.CheckedRows} row(s) (missing {drift.Missing}, extra {drift.Extra}, changed {drift.Changed}; share {drift.DriftShare:P3}, allowed {_options.MaxDriftShare:P3}). Look at the differences (a projection whose events disagree with its recompute query, or writes bypassing the library), fix the cause, then run RunAsync again to re-validate; or cancel and rebuild."));
+        }
+
+        var freshness = await _store.Freshness.GetAsync(name, cancellationToken).ConfigureAwait(false);
+        var maxLag = _store.GetApplier(name).Contract.Freshness.MaxLag;
+        if (freshness.LagSeconds is { } lag && lag > maxLag.TotalSeconds)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"the projection lags its source by {lag:0.###} s, more than the contract's maximum of {maxLag.TotalSeconds:0.###} s: live events would reach readers late after the switch. Let the runners catch up, then run RunAsync again."));
+        }
+
+        long oldRows;
+        long newRows;
+        var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            oldRows = await CountAsync(connection, view.Physical(run.FromVersion), table, cancellationToken).ConfigureAwait(false);
+            newRows = await CountAsync(connection, view.Physical(run.ToVersion), table, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_options.GateCallback is { } callback)
+        {
+            var verdict = await callback(new RebuildGateContext(run, view.Physical(run.ToVersion), oldRows, newRows), cancellationToken).ConfigureAwait(false);
+            if (verdict is not null)
+            {
+                failures.Add("the application's gate callback refused: " + verdict);
+            }
+        }
+
+        return new RebuildGateReport { Failures = failures, Drift = drift, OldRows = oldRows, NewRows = newRows, LagSeconds = freshness.LagSeconds };
+    }
+
+    /// <summary>A drift check through the reconciler's public API, of a store whose mapping points at the new version's table.</summary>
+    private async Task<DriftReport> CheckNewVersionAsync(RebuildRun run, ReadModelTable table, StableView view, CancellationToken cancellationToken)
+    {
+        var options = new NpgsqlReadModelOptions { Schema = _store.Schema };
+        options.Map(run.ProjectionName, table.Mapping with { Schema = table.Schema, Table = view.PhysicalName(run.ToVersion) });
+        var shadow = new NpgsqlReadModelStore(new ReadModelKitDataSource(_store.DataSource), options, [_store.GetProjection(run.ProjectionName)], _store.Time, _store.Loggers);
+        await shadow.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return await new DriftReconciler(shadow).CheckAsync(run.ProjectionName, new DriftCheckOptions { RecordIncidents = false }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<long> CountAsync(NpgsqlConnection connection, string physical, ReadModelTable table, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand($"SELECT count(*) FROM {physical}{(table.Tombstone is { } t ? $" WHERE {t} IS NULL" : "")}", connection);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+}
