@@ -30,5 +30,9 @@ await DriftDemo.RunAsync(server.ConnectionString);
 // Part 5: the application as a generic host (store initialization, hosted runner, maintenance, health) and the operations commands.
 await HostedDemo.RunAsync(server.ConnectionString);
 
+// Part 6: a v1 -> v2 rebuild beside the serving table while commands flow: gate report, cutover under a reader loop, rollback,
+// final cutover and retire.
+await RebuildDemo.RunAsync(server.ConnectionString);
+
 Console.WriteLine("CaseWorkspace sample finished.");
 return 0;
