@@ -29,12 +29,14 @@ public sealed class ScheduledDriftTests(PostgresSchemaFixture db) : IClassFixtur
     public async Task The_nightly_full_check_runs_once_the_time_of_day_has_passed()
     {
         await DriftedProjection.CreateAsync(db, "nd_case");
-        if (DateTimeOffset.UtcNow.TimeOfDay > new TimeSpan(23, 59, 50))
+        if (DateTimeOffset.UtcNow.TimeOfDay > new TimeSpan(23, 59, 0))
         {
-            await Task.Delay(TimeSpan.FromSeconds(15)); // the check time must fall on the same UTC day as the start
+            await Task.Delay(TimeSpan.FromSeconds(75)); // the check time must fall on the same UTC day as the start
         }
 
-        var at = DateTimeOffset.UtcNow.AddSeconds(1).TimeOfDay;
+        // The node must start before the check time (a node started after it waits for the next day), so leave room for a slow
+        // start on a busy machine.
+        var at = DateTimeOffset.UtcNow.AddSeconds(15).TimeOfDay;
         using var host = TestNode.Builder(db, [TestNode.Contract("nd_case", "nd-case")], new Dictionary<string, string?>
         {
             ["ReadModelKit:Hosting:Maintenance:Enabled"] = "true",
@@ -45,7 +47,7 @@ public sealed class ScheduledDriftTests(PostgresSchemaFixture db) : IClassFixtur
         var incidents = $"SELECT count(*) FROM \"{db.Schema}_nightly_drift\".drift_incident WHERE projection_name = 'nd_case' AND repaired_at IS NULL";
 
         await host.StartAsync();
-        await Eventually.TrueAsync(async () => await db.ScalarAsync<long>(incidents) == 3, TimeSpan.FromSeconds(30), "the nightly full check recorded the 3 drifted rows");
+        await Eventually.TrueAsync(async () => await db.ScalarAsync<long>(incidents) == 3, TimeSpan.FromSeconds(75), "the nightly full check recorded the 3 drifted rows");
         await host.StopAsync();
     }
 }
