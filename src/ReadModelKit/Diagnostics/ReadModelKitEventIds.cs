@@ -36,6 +36,9 @@ public static class ReadModelKitEventIds
     /// <summary>A projection hides payload fields but no PII sealing key is configured; its dead letters keep digests only (Warning).</summary>
     public const int NoPiiSealingKey = 2041;
 
+    /// <summary>A skip released parked events whose payload could not be restored; the message lists the event ids to re-deliver (Warning).</summary>
+    public const int DeadLettersReleased = 2042;
+
     /// <summary>A runner node started (Information).</summary>
     public const int RunnerStarted = 2100;
 
