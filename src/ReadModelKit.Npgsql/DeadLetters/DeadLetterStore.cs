@@ -206,7 +206,7 @@ public sealed class DeadLetterStore
 
     /// <param name="reader">The row.</param>
     /// <param name="offset">The column of the event id.</param>
-    /// <param name="payloadView">How the stored payload is shown (listing) or restored (replay); it sees the event id.</param>
+    /// <param name="payloadView">How the stored payload is shown (listing) or kept (replay and skip restore it afterwards); it sees the event id.</param>
     private static EventEnvelope ReadEnvelope(NpgsqlDataReader reader, int offset, Func<Guid, JsonElement, JsonElement> payloadView)
     {
         using var payload = JsonDocument.Parse(reader.GetString(offset + 6));

@@ -127,6 +127,33 @@ public sealed class RedactedDeadLetterTests(PostgresSchemaFixture db) : IClassFi
     }
 
     [Fact]
+    public async Task A_skip_that_fails_while_applying_releases_and_resolves_nothing()
+    {
+        var (store, _) = await OutboxFedAsync("ob_atomic", new CapturingLoggers());
+        var dead = Event("BadParty", "t1", 1, 1, "Ola Atomic-Reis 1");
+        var restorable = Event("PartySet", "t1", 1, 2, "Ola Atomic-Reis 2");
+        var gone = Event("PartySet", "t1", 1, 3, "Ola Atomic-Reis 3");
+        await AppendAndApplyAsync(store, "ob_atomic", dead, restorable, gone);
+        await db.ExecuteAsync($"""
+            DELETE FROM {Library}.outbox WHERE event_id = '{gone.EventId}';
+            ALTER TABLE ob_atomic ADD CONSTRAINT no_second_party CHECK (party_display_name NOT LIKE '% 2');
+            """);
+
+        var failed = await Assert.ThrowsAsync<global::Npgsql.PostgresException>(() => store.DeadLetters.SkipAsync("ob_atomic", dead.EventId));
+
+        Assert.Equal("23514", failed.SqlState);
+        Assert.Equal($"{dead.EventId}:open,{restorable.EventId}:open,{gone.EventId}:open", await ResolutionsAsync("ob_atomic", dead, restorable, gone));
+        Assert.Equal(0L, await db.ScalarAsync<long>($"SELECT count(*) FROM {Library}.inbox WHERE projection_name = 'ob_atomic'"));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM ob_atomic"));
+
+        await db.ExecuteAsync("ALTER TABLE ob_atomic DROP CONSTRAINT no_second_party");
+        var skipped = await store.DeadLetters.SkipAsync("ob_atomic", dead.EventId);
+
+        Assert.Equal((1, gone.EventId), (skipped.Applied, Assert.Single(skipped.Released)));
+        Assert.Equal($"{dead.EventId}:skipped,{restorable.EventId}:replayed,{gone.EventId}:released", await ResolutionsAsync("ob_atomic", dead, restorable, gone));
+    }
+
+    [Fact]
     public async Task Outbox_pruning_keeps_the_events_of_open_dead_letters_and_deletes_the_rest()
     {
         var (store, projection) = await OutboxFedAsync("ob_prune", new CapturingLoggers());
