@@ -71,9 +71,9 @@ public sealed class OutboxPruner
         var schema = _store.SchemaIdentifier.Quoted;
         var sql = $"""
             DELETE FROM {schema}.outbox WHERE position = ANY(ARRAY(
-                SELECT position FROM {schema}.outbox
-                WHERE stream = $1 AND tx_id <= $2::text::xid8 AND occurred_at < $3
-                  AND NOT EXISTS (SELECT 1 FROM {schema}.dead_letter d WHERE d.event_id = outbox.event_id AND d.resolved_at IS NULL)
+                SELECT o.position FROM {schema}.outbox o
+                WHERE o.stream = $1 AND o.tx_id <= $2::text::xid8 AND o.occurred_at < $3
+                  AND NOT EXISTS (SELECT 1 FROM {schema}.dead_letter d WHERE d.event_id = o.event_id AND d.resolved_at IS NULL)
                 LIMIT $4 FOR UPDATE SKIP LOCKED))
             """;
         var cutoff = (_store.Time.GetUtcNow() - minimumAge).UtcDateTime;
