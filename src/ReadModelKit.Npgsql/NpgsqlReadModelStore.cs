@@ -193,7 +193,8 @@ public sealed class NpgsqlReadModelStore
             {
                 var table = await ReadModelTableInspector.InspectAsync(connection, name, _options.Mappings[name], cancellationToken).ConfigureAwait(false);
                 var privacy = new ProjectionPrivacy(name, PiiPolicy.For(projection.Contract), PiiMasker, _sealer);
-                if (_sealer is null && (privacy.Policy.MaskedFields.Count > 0 || privacy.Policy.ProhibitedFields.Count > 0))
+                // Outbox-fed dead letters are restored from the outbox (the pruner keeps their events), so only other sources need the key.
+                if (_sealer is null && projection.Contract.Source.Kind != SourceKind.Outbox && (privacy.Policy.MaskedFields.Count > 0 || privacy.Policy.ProhibitedFields.Count > 0))
                 {
                     NpgsqlLog.NoSealingKey(_logger, name, string.Join(", ", privacy.Policy.MaskedFields.Concat(privacy.Policy.ProhibitedFields).Order(StringComparer.Ordinal)));
                 }

@@ -6,6 +6,8 @@ using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Diagnostics;
 using ReadModelKit.Npgsql.Leases;
+using ReadModelKit.Npgsql.Outbox;
+using ReadModelKit.Npgsql.Privacy;
 using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.DeadLetters;
@@ -60,18 +62,22 @@ public sealed class DeadLetterStore
 
     /// <summary>
     /// Applies every open dead letter of <paramref name="orderingKey"/> again, in version order, in one transaction.
-    /// An event that still fails is dead-lettered again and the rest stay parked behind it.
+    /// An event that still fails is dead-lettered again and the rest stay parked behind it. For an outbox-fed projection, a payload
+    /// whose personal data was stored as digests is read back from the outbox in the same transaction.
     /// </summary>
     /// <param name="projectionName">The projection.</param>
     /// <param name="orderingKey">The ordering key whose events to replay.</param>
     /// <param name="cancellationToken">Cancels the replay (it then rolls back).</param>
     /// <exception cref="DeadLetterNotFoundException">The key has no open dead letters.</exception>
+    /// <exception cref="RedactedPayloadException">An event's payload can be restored neither from the dead letter nor from the outbox; nothing was replayed.</exception>
     public Task<ApplyResult> ReplayAsync(string projectionName, string orderingKey, CancellationToken cancellationToken = default) =>
         ResolveAsync(projectionName, orderingKey, skipEventId: null, cancellationToken);
 
     /// <summary>
     /// Gives up on one dead event (it is marked skipped and never applied; in inbox mode a redelivery is ignored),
-    /// then replays the events parked behind it.
+    /// then replays the events parked behind it. A parked event whose payload can be restored from nowhere (its personal data stored
+    /// as digests, and not in the outbox) is released instead: resolved without being applied and without an inbox row, so a
+    /// re-delivery from the source applies it; the result's <see cref="ApplyResult.Released"/> and a warning (event id 2042) name it.
     /// </summary>
     /// <param name="projectionName">The projection.</param>
     /// <param name="eventId">The dead event to skip.</param>
@@ -95,12 +101,13 @@ public sealed class DeadLetterStore
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
         var partition = await ReplayFence.HoldAsync(connection, transaction, _schema, projectionName, orderingKey, cancellationToken).ConfigureAwait(false);
-        var events = new List<EventEnvelope>();
+        var stored = new List<EventEnvelope>();
+        var rowIds = new Dictionary<Guid, long>();
         using (var take = new NpgsqlCommand($"""
             UPDATE {_schema.Quoted}.dead_letter
             SET resolved_at = now(), resolution = CASE WHEN event_id = $3 THEN 'skipped' ELSE 'replayed' END
             WHERE projection_name = $1 AND ordering_key = $2 AND resolved_at IS NULL
-            RETURNING event_id, ordering_key, version, position, event_type, occurred_at, payload::text
+            RETURNING event_id, ordering_key, version, position, event_type, occurred_at, payload::text, id
             """, connection, transaction))
         {
             take.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
@@ -109,18 +116,19 @@ public sealed class DeadLetterStore
             using var reader = await take.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                events.Add(ReadEnvelope(reader, 0, skipEventId is { } skip ? (id, payload) => id == skip ? payload : applier.Privacy.ForReplay(id, payload) : applier.Privacy.ForReplay));
+                stored.Add(ReadEnvelope(reader, 0, (_, payload) => payload));
+                rowIds[stored[^1].EventId] = reader.GetInt64(7);
             }
         }
 
-        if (events.Count == 0)
+        if (stored.Count == 0)
         {
             throw new DeadLetterNotFoundException(projectionName, $"ordering key '{orderingKey}'");
         }
 
         if (skipEventId is { } skipped)
         {
-            events.RemoveAll(e => e.EventId == skipped);
+            stored.RemoveAll(e => e.EventId == skipped);
             if (applier.Contract.Idempotency == IdempotencyMode.Inbox)
             {
                 using var inbox = new NpgsqlCommand($"INSERT INTO {_schema.Quoted}.inbox (projection_name, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", connection, transaction);
@@ -130,16 +138,75 @@ public sealed class DeadLetterStore
             }
         }
 
-        var result = await applier.ReplayAsync(connection, transaction, events.OrderBy(e => e.Version).ToList(), partition, cancellationToken).ConfigureAwait(false);
+        var (events, unrestorable) = await RestoreAsync(connection, transaction, applier, stored, cancellationToken).ConfigureAwait(false);
+        if (unrestorable.Count > 0 && skipEventId is null)
+        {
+            throw unrestorable[0];
+        }
+
+        var released = unrestorable.Select(u => u.EventId).ToArray();
+        if (released.Length > 0)
+        {
+            using var release = new NpgsqlCommand($"""
+                UPDATE {_schema.Quoted}.dead_letter SET resolution = 'released' WHERE id = ANY($1)
+                """, connection, transaction);
+            release.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = released.Select(id => rowIds[id]).ToArray() });
+            await release.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = await applier.ReplayAsync(connection, transaction, events, partition, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         applier.Record(result);
         NpgsqlLog.DeadLettersResolved(_logger, projectionName, orderingKey, skipEventId is null ? "replayed" : "skipped", result.Applied);
-        return result;
+        if (released.Length > 0)
+        {
+            NpgsqlLog.DeadLettersReleased(_logger, projectionName, orderingKey, released.Length, string.Join(", ", released));
+        }
+
+        return result with { Released = released };
+    }
+
+    /// <summary>
+    /// The events with the payloads the projection needs, in version order: sealed values opened; for an outbox-fed projection, a
+    /// payload whose personal data was stored as digests is read back from the outbox. Events restored from nowhere come back as the
+    /// exceptions a replay of them throws (lowest version first).
+    /// </summary>
+    private async Task<(List<EventEnvelope> Events, List<RedactedPayloadException> Unrestorable)> RestoreAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, ProjectionApplier applier, List<EventEnvelope> stored, CancellationToken cancellationToken)
+    {
+        var restored = new Dictionary<Guid, EventEnvelope>();
+        var missing = new List<(EventEnvelope Envelope, RedactedPayloadException Error)>();
+        foreach (var envelope in stored)
+        {
+            try
+            {
+                restored[envelope.EventId] = envelope with { Payload = applier.Privacy.ForReplay(envelope.EventId, envelope.Payload) };
+            }
+            catch (RedactedPayloadException error)
+            {
+                missing.Add((envelope, error));
+            }
+        }
+
+        if (missing.Count > 0 && applier.Contract.Source is { Kind: SourceKind.Outbox } source)
+        {
+            var fromOutbox = await OutboxEventLookup.PayloadsAsync(connection, transaction, _schema, source.Name, missing.Select(m => m.Envelope).ToList(), cancellationToken).ConfigureAwait(false);
+            foreach (var (envelope, _) in missing.Where(m => fromOutbox.ContainsKey(m.Envelope.EventId)))
+            {
+                restored[envelope.EventId] = envelope with { Payload = fromOutbox[envelope.EventId] };
+            }
+
+            missing.RemoveAll(m => fromOutbox.ContainsKey(m.Envelope.EventId));
+        }
+
+        return (
+            [.. restored.Values.OrderBy(e => e.Version)],
+            [.. missing.OrderBy(m => m.Envelope.Version).Select(m => m.Error)]);
     }
 
     /// <param name="reader">The row.</param>
     /// <param name="offset">The column of the event id.</param>
-    /// <param name="payloadView">How the stored payload is shown (listing) or restored (replay); it sees the event id.</param>
+    /// <param name="payloadView">How the stored payload is shown (listing) or kept (replay and skip restore it afterwards); it sees the event id.</param>
     private static EventEnvelope ReadEnvelope(NpgsqlDataReader reader, int offset, Func<Guid, JsonElement, JsonElement> payloadView)
     {
         using var payload = JsonDocument.Parse(reader.GetString(offset + 6));

@@ -29,6 +29,9 @@ internal static partial class NpgsqlLog
     [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Projection {ProjectionName}: masked and prohibited fields of {Payloads} open dead letter(s) replaced by digests")]
     public static partial void PayloadsPurged(ILogger logger, string projectionName, long payloads);
 
-    [LoggerMessage(EventId = 2041, Level = LogLevel.Warning, Message = "Projection {ProjectionName} hides payload field(s) {Fields} but no PiiSealingKey is configured: its dead letters keep them only as digests and cannot be replayed; configure NpgsqlReadModelOptions.PiiSealingKey")]
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Warning, Message = "Projection {ProjectionName} hides payload field(s) {Fields} but no PiiSealingKey is configured: its dead letters keep them only as digests and cannot be replayed (a skip releases the parked events for re-delivery from the source); configure NpgsqlReadModelOptions.PiiSealingKey")]
     public static partial void NoSealingKey(ILogger logger, string projectionName, string fields);
+
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Warning, Message = "Projection {ProjectionName}: skipping the dead event of key {OrderingKey} released {Count} parked event(s) whose payload could not be restored (stored as digests, not in the outbox); re-deliver them from their source: {EventIds}")]
+    public static partial void DeadLettersReleased(ILogger logger, string projectionName, string orderingKey, int count, string eventIds);
 }

@@ -11,7 +11,7 @@ namespace ReadModelKit.Npgsql.Maintenance;
 /// Deletes outbox events that every reader has passed: at or before the lowest checkpoint of every partition of every projection
 /// reading the stream (a partition without a checkpoint row counts as position 0), of every outbox runner this store does not know
 /// (its stream is unknown, so it holds every stream), and of every registered <see cref="IOutboxRetentionHold"/>; and older than a
-/// minimum age. Work is bounded: small delete transactions that skip rows another transaction holds. Thread-safe.
+/// minimum age. An event with an open dead letter is never deleted: a replay or skip may restore its payload from the outbox. Work is bounded: small delete transactions that skip rows another transaction holds. Thread-safe.
 /// </summary>
 public sealed class OutboxPruner
 {
@@ -71,8 +71,9 @@ public sealed class OutboxPruner
         var schema = _store.SchemaIdentifier.Quoted;
         var sql = $"""
             DELETE FROM {schema}.outbox WHERE position = ANY(ARRAY(
-                SELECT position FROM {schema}.outbox
-                WHERE stream = $1 AND tx_id <= $2::text::xid8 AND occurred_at < $3
+                SELECT o.position FROM {schema}.outbox o
+                WHERE o.stream = $1 AND o.tx_id <= $2::text::xid8 AND o.occurred_at < $3
+                  AND NOT EXISTS (SELECT 1 FROM {schema}.dead_letter d WHERE d.event_id = o.event_id AND d.resolved_at IS NULL)
                 LIMIT $4 FOR UPDATE SKIP LOCKED))
             """;
         var cutoff = (_store.Time.GetUtcNow() - minimumAge).UtcDateTime;

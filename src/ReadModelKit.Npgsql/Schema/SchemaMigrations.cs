@@ -164,6 +164,15 @@ internal static class SchemaMigrations
             CREATE UNIQUE INDEX IF NOT EXISTS rebuild_run_active
                 ON {schema}.rebuild_run (projection_name) WHERE state NOT IN ('retired', 'failed', 'cancelled', 'rolled_back');
             """),
+        (6, "released dead letters, outbox events held for open dead letters", """
+            -- A skip releases the parked events whose payload can be restored from nowhere: resolved, never applied, no inbox row,
+            -- so a re-delivery from the source applies them.
+            ALTER TABLE {schema}.dead_letter DROP CONSTRAINT IF EXISTS dead_letter_resolution_check;
+            ALTER TABLE {schema}.dead_letter ADD CONSTRAINT dead_letter_resolution_check
+                CHECK (resolution IN ('replayed', 'skipped', 'released'));
+            -- The outbox pruner keeps every event an open dead letter may be restored from.
+            CREATE INDEX IF NOT EXISTS dead_letter_open_event_id ON {schema}.dead_letter (event_id) WHERE resolved_at IS NULL;
+            """),
     ];
 
     /// <summary>The schema version this release creates.</summary>

@@ -33,8 +33,11 @@ public static class ReadModelKitEventIds
     /// <summary>Masked and prohibited fields of open dead letters were replaced by digests on request (Information).</summary>
     public const int DeadLetterPayloadsPurged = 2040;
 
-    /// <summary>A projection hides payload fields but no PII sealing key is configured; its dead letters keep digests only (Warning).</summary>
+    /// <summary>A projection that is not outbox-fed hides payload fields but no PII sealing key is configured; its dead letters keep digests only (Warning).</summary>
     public const int NoPiiSealingKey = 2041;
+
+    /// <summary>A skip released parked events whose payload could not be restored; the message lists the event ids to re-deliver (Warning).</summary>
+    public const int DeadLettersReleased = 2042;
 
     /// <summary>A runner node started (Information).</summary>
     public const int RunnerStarted = 2100;
