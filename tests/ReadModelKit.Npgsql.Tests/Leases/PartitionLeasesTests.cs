@@ -152,4 +152,43 @@ public sealed class PartitionLeasesTests(PostgresSchemaFixture db) : IClassFixtu
         Assert.Contains("is split into 4 partition(s), but this runner is configured with PartitionCount = 2", error.Message, StringComparison.Ordinal);
         Assert.Contains("set ProjectionRunnerOptions.PartitionCount to 4", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_node_configured_with_more_partitions_is_refused_and_writes_no_lease_row()
+    {
+        await StoreAsync("grow");
+        await Node("grow", "a", partitions: 2).EnsureAsync(default);
+
+        var error = await Assert.ThrowsAsync<PartitionCountMismatchException>(() => Node("grow", "b", partitions: 3).EnsureAsync(default));
+
+        Assert.Equal((3, 2), (error.Configured, error.Existing));
+        Assert.Contains("is split into 2 partition(s), but this runner is configured with PartitionCount = 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("set ProjectionRunnerOptions.PartitionCount to 2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await db.ScalarAsync<long>($"SELECT count(*) FROM {Lease} WHERE projection_name = 'grow'"));
+        Assert.Equal(2, await db.ScalarAsync<int>($"SELECT min(partition_count) FROM {Lease} WHERE projection_name = 'grow'"));
+        Assert.Equal(2, await db.ScalarAsync<int>($"SELECT max(partition_count) FROM {Lease} WHERE projection_name = 'grow'"));
+
+        // The original count still starts.
+        await Node("grow", "c", partitions: 2).EnsureAsync(default);
+    }
+
+    [Fact]
+    public async Task Lease_rows_left_with_two_partition_counts_are_refused_for_every_count()
+    {
+        await StoreAsync("mixed");
+        await Node("mixed", "a", partitions: 2).EnsureAsync(default);
+        // What an earlier version wrote when a node started with 3 partitions after 2: partition 2 with count 3.
+        await db.ExecuteAsync($"INSERT INTO {Lease} (projection_name, partition_id, partition_count) VALUES ('mixed', 2, 3)");
+
+        foreach (var count in new[] { 2, 3 })
+        {
+            var error = await Assert.ThrowsAsync<PartitionCountMismatchException>(() => Node("mixed", "b", partitions: count).EnsureAsync(default));
+            Assert.Equal(count, error.Configured);
+            Assert.Equal(
+                $"The lease rows of projection 'mixed' disagree on the partition count (3 row(s) with counts 2 to 3), so this runner (PartitionCount = {count}) cannot start. Repartition as described in docs/runner.md (stop every node, delete the projection's lease rows, align its checkpoint rows), then start every node with the same PartitionCount.",
+                error.Message);
+        }
+
+        Assert.Equal(3, await db.ScalarAsync<long>($"SELECT count(*) FROM {Lease} WHERE projection_name = 'mixed'"));
+    }
 }
