@@ -1,3 +1,4 @@
+using Npgsql;
 using ReadModelKit.Contracts;
 using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Leases;
@@ -190,5 +191,47 @@ public sealed class PartitionLeasesTests(PostgresSchemaFixture db) : IClassFixtu
         }
 
         Assert.Equal(3, await db.ScalarAsync<long>($"SELECT count(*) FROM {Lease} WHERE projection_name = 'mixed'"));
+    }
+
+    [Fact]
+    public async Task A_node_starting_while_another_creates_the_rows_with_another_count_waits_and_is_refused()
+    {
+        const long gate = 7_310_001;
+        await StoreAsync("race");
+        // A statement trigger holds the first node's insert until the test opens the gate, so the second starts while it is in flight.
+        await db.ExecuteAsync($$"""
+            CREATE FUNCTION "{{db.Schema}}_rmk".race_gate() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN PERFORM pg_advisory_lock_shared({{gate}}); PERFORM pg_advisory_unlock_shared({{gate}}); RETURN NULL; END $f$;
+            CREATE TRIGGER race_gate BEFORE INSERT ON {{Lease}} FOR EACH STATEMENT EXECUTE FUNCTION "{{db.Schema}}_rmk".race_gate();
+            """);
+        try
+        {
+            await using var holder = await db.DataSource.OpenConnectionAsync();
+            await using (var close = new NpgsqlCommand($"SELECT pg_advisory_lock({gate})", holder))
+            {
+                await close.ExecuteNonQueryAsync();
+            }
+
+            // Backends waiting at the gate, or for the lease creation lock of projection 'race'.
+            var waiting = $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((objsubid = 1 AND objid = {gate}) OR (objsubid = 2 AND objid = hashtext('race')::oid))";
+            var first = Node("race", "a", partitions: 2).EnsureAsync(default);
+            await Eventually.TrueAsync(async () => await db.ScalarAsync<long>(waiting) == 1, TimeSpan.FromSeconds(30), "the first node waits at the gate");
+            var second = Node("race", "b", partitions: 3).EnsureAsync(default);
+            await Eventually.TrueAsync(async () => await db.ScalarAsync<long>(waiting) == 2, TimeSpan.FromSeconds(30), "the second node waits too");
+            await using (var open = new NpgsqlCommand($"SELECT pg_advisory_unlock({gate})", holder))
+            {
+                await open.ExecuteNonQueryAsync();
+            }
+
+            await first;
+            var error = await Assert.ThrowsAsync<PartitionCountMismatchException>(() => second);
+            Assert.Equal((3, 2), (error.Configured, error.Existing));
+            Assert.Equal(2, await db.ScalarAsync<long>($"SELECT count(*) FROM {Lease} WHERE projection_name = 'race'"));
+            Assert.Equal(2, await db.ScalarAsync<int>($"SELECT max(partition_count) FROM {Lease} WHERE projection_name = 'race'"));
+        }
+        finally
+        {
+            await db.ExecuteAsync($"DROP TRIGGER race_gate ON {Lease}; DROP FUNCTION \"{db.Schema}_rmk\".race_gate();");
+        }
     }
 }
