@@ -9,7 +9,7 @@ namespace CaseWorkspace;
 
 /// <summary>
 /// Part 5: the hosted node. The application writes cases and appends their events to the outbox through the contract (no
-/// hand-built ordering keys); the hosted runner projects them; then an operator uses the command line: status, drift check
+/// hand-built ordering keys); the hosted runner projects them; then an operator uses the command line: status, pause and resume, drift check
 /// (after a row is corrupted behind the library's back), drift repair, dead letters.
 /// </summary>
 public static class HostedDemo
@@ -27,6 +27,9 @@ public static class HostedDemo
         await SeedAsync(host, connectionString, Console.WriteLine);
 
         await CommandAsync(host, ReadModelKitExitCodes.Ok, "status");
+        await CommandAsync(host, ReadModelKitExitCodes.Ok, "pause", CaseListContract.Value.Name, "--partition", "1");
+        await CommandAsync(host, ReadModelKitExitCodes.Ok, "status", "--projection", CaseListContract.Value.Name);
+        await CommandAsync(host, ReadModelKitExitCodes.Ok, "resume", CaseListContract.Value.Name);
         await CommandAsync(host, ReadModelKitExitCodes.DriftFound, "drift", "check");
         await CommandAsync(host, ReadModelKitExitCodes.Ok, "drift", "repair", "--projection", CaseListContract.Value.Name);
         await CommandAsync(host, ReadModelKitExitCodes.Ok, "drift", "check", "--projection", CaseListContract.Value.Name, "--tenant", "acme");

@@ -74,7 +74,7 @@ public sealed class ReadModelKitCommandLine
 
     private RootCommand Build(ReadModelKitCommandContext context)
     {
-        var root = new RootCommand("ReadModelKit operations: status, dead letters, drift, pruning.");
+        var root = new RootCommand("ReadModelKit operations: status, pause/resume/restart, dead letters, drift, pruning.");
         root.Options.Add(context.Json);
         foreach (var group in _groups)
         {

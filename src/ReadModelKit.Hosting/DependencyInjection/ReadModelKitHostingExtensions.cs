@@ -49,7 +49,8 @@ public static class ReadModelKitHostingExtensions
         builder.AddCommandGroup<StatusCommands>()
             .AddCommandGroup<DeadLetterCommands>()
             .AddCommandGroup<DriftCommands>()
-            .AddCommandGroup<PruneCommands>();
+            .AddCommandGroup<PruneCommands>()
+            .AddCommandGroup<ProjectionControlCommands>();
         return builder;
     }
 

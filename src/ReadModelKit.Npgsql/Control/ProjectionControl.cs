@@ -125,26 +125,24 @@ public sealed class ProjectionControl
         return controls;
     }
 
-    /// <summary>The projection's partition count (its runners' count; for a projection without runners, its checkpoints'), after checking the names.</summary>
+    /// <summary>
+    /// The number of partitions control requests address for <paramref name="projectionName"/>: its runners' partition count, or for a
+    /// projection whose runners never started, its checkpoints' (1 when it has none). Valid partitions are 0 to the count minus 1.
+    /// </summary>
+    /// <param name="projectionName">The projection.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ProjectionControlException">No projection of that name is registered with the store.</exception>
+    public Task<int> GetPartitionCountAsync(string projectionName, CancellationToken cancellationToken = default)
+    {
+        CheckRegistered(projectionName, partition: null);
+        return CountAsync(projectionName, cancellationToken);
+    }
+
+    /// <summary>The projection's partition count, after checking the names.</summary>
     private async Task<int> PartitionCountAsync(string projectionName, int? partition, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(projectionName);
-        if (!_store.ProjectionNames.Contains(projectionName))
-        {
-            throw new ProjectionControlException(
-                Say($"No projection named '{projectionName}' is registered with this store (registered: {string.Join(", ", _store.ProjectionNames.Order(StringComparer.Ordinal))}). Check the name's spelling and case."),
-                projectionName,
-                partition);
-        }
-
-        using var command = _dataSource.CreateCommand($"""
-            SELECT coalesce(
-                (SELECT max(partition_count) FROM {_schema.Quoted}.lease WHERE projection_name = $1),
-                (SELECT max(partition_id) + 1 FROM {_schema.Quoted}.checkpoint WHERE projection_name = $1 AND track = ''),
-                1)
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
-        var count = (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        CheckRegistered(projectionName, partition);
+        var count = await CountAsync(projectionName, cancellationToken).ConfigureAwait(false);
         if (partition is { } p && (p < 0 || p >= count))
         {
             throw new ProjectionControlException(
@@ -154,6 +152,30 @@ public sealed class ProjectionControl
         }
 
         return count;
+    }
+
+    private void CheckRegistered(string projectionName, int? partition)
+    {
+        ArgumentNullException.ThrowIfNull(projectionName);
+        if (!_store.ProjectionNames.Contains(projectionName))
+        {
+            throw new ProjectionControlException(
+                Say($"No projection named '{projectionName}' is registered with this store (registered: {string.Join(", ", _store.ProjectionNames.Order(StringComparer.Ordinal))}). Check the name's spelling and case."),
+                projectionName,
+                partition);
+        }
+    }
+
+    private async Task<int> CountAsync(string projectionName, CancellationToken cancellationToken)
+    {
+        using var command = _dataSource.CreateCommand($"""
+            SELECT coalesce(
+                (SELECT max(partition_count) FROM {_schema.Quoted}.lease WHERE projection_name = $1),
+                (SELECT max(partition_id) + 1 FROM {_schema.Quoted}.checkpoint WHERE projection_name = $1 AND track = ''),
+                1)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projectionName });
+        return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private async Task<string> StateAsync(string projectionName, int partition, CancellationToken cancellationToken)

@@ -29,28 +29,53 @@ internal sealed class PartitionLeases
     /// <summary>This node's id.</summary>
     public string NodeId { get; }
 
-    /// <summary>Creates the lease rows of every partition, and checks the stored partition count.</summary>
-    /// <exception cref="PartitionCountMismatchException">The projection was partitioned with another count.</exception>
+    /// <summary>
+    /// Creates the lease rows of every partition on the projection's first start, and otherwise checks that the stored rows were
+    /// created with this node's partition count. The check runs before anything is written, under a transaction-scoped advisory
+    /// lock, so two nodes starting at once with different counts cannot both write rows.
+    /// </summary>
+    /// <exception cref="PartitionCountMismatchException">The projection was partitioned with another count (fewer or more partitions), or its rows disagree.</exception>
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
-        var batch = _dataSource.CreateBatch();
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transactionScope = transaction.ConfigureAwait(false);
+        var batch = new NpgsqlBatch(connection, transaction);
         await using var batchScope = batch.ConfigureAwait(false);
-        batch.BatchCommands.Add(Command($"""
-            INSERT INTO {_schema.Quoted}.lease (projection_name, partition_id, partition_count)
-            SELECT $1, g, $2 FROM generate_series(0, $2 - 1) g
-            ON CONFLICT DO NOTHING
-            """, new NpgsqlParameter<string> { TypedValue = _projection }, new NpgsqlParameter<int> { TypedValue = _partitionCount }));
         batch.BatchCommands.Add(Command(
-            $"SELECT count(*)::int4, max(partition_count) FROM {_schema.Quoted}.lease WHERE projection_name = $1",
+            "SELECT pg_advisory_xact_lock(hashtext('readmodelkit.lease'), hashtext($1))",
             new NpgsqlParameter<string> { TypedValue = _projection }));
-        // Statements without rows yield no result set: the reader starts on the SELECT.
-        using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        var (rows, stored) = (reader.GetInt32(0), reader.GetInt32(1));
-        if (rows != _partitionCount || stored != _partitionCount)
+        // The CTE reads the rows as they were before the insert, which runs only for a projection without rows.
+        batch.BatchCommands.Add(Command($"""
+            WITH stored AS (
+                SELECT count(*)::int4 AS n, min(partition_count) AS lo, max(partition_count) AS hi FROM {_schema.Quoted}.lease WHERE projection_name = $1
+            ), created AS (
+                INSERT INTO {_schema.Quoted}.lease (projection_name, partition_id, partition_count)
+                SELECT $1, g, $2 FROM stored, generate_series(0, $2 - 1) g WHERE stored.n = 0
+                ON CONFLICT DO NOTHING
+            )
+            SELECT n, coalesce(lo, $2), coalesce(hi, $2) FROM stored
+            """, new NpgsqlParameter<string> { TypedValue = _projection }, new NpgsqlParameter<int> { TypedValue = _partitionCount }));
+        int rows, lo, hi;
+        using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            throw new PartitionCountMismatchException(_projection, _partitionCount, stored != _partitionCount ? stored : rows);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            (rows, lo, hi) = (reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2));
         }
+
+        if (rows > 0 && (lo != hi || rows != hi))
+        {
+            throw PartitionCountMismatchException.Disagreeing(_projection, _partitionCount, rows, lo, hi);
+        }
+
+        if (rows > 0 && hi != _partitionCount)
+        {
+            throw new PartitionCountMismatchException(_projection, _partitionCount, hi);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -4,7 +4,9 @@ using ReadModelKit.Events;
 using ReadModelKit.Lifecycle;
 using ReadModelKit.Npgsql.Control;
 using ReadModelKit.Npgsql.Health;
+using ReadModelKit.Npgsql.Leases;
 using ReadModelKit.Npgsql.Runner;
+using ReadModelKit.Npgsql.Sql;
 using ReadModelKit.Npgsql.Tests.Infrastructure;
 using static ReadModelKit.Npgsql.Tests.Infrastructure.CaseListProjection;
 
@@ -146,5 +148,20 @@ public sealed class ProjectionControlTests(PostgresSchemaFixture db) : IClassFix
         Assert.Equal([0], pausedTwice.Item1);
         Assert.Equal([0], pausedTwice.Item2);
         Assert.Equal([0], await store.Control.ResumeAsync("ctl_errors"));
+    }
+
+    [Fact]
+    public async Task The_partition_count_is_the_runners_one_and_one_before_any_runner_started()
+    {
+        var store = await OutboxFixtures.NewProjectionAsync(db, "ctl_count");
+        var before = await store.Control.GetPartitionCountAsync("ctl_count");
+        await new PartitionLeases(db.DataSource, SqlIdentifier.From(db.Schema + "_rmk", "schema"), "ctl_count", 3, "count-node", TimeSpan.FromSeconds(30)).EnsureAsync(default);
+        var unknown = await Assert.ThrowsAsync<ProjectionControlException>(() => store.Control.GetPartitionCountAsync("ctl_nope"));
+
+        Assert.Equal(1, before);
+        Assert.Equal(3, await store.Control.GetPartitionCountAsync("ctl_count"));
+        Assert.Equal([0, 1, 2], await store.Control.PauseAsync("ctl_count"));
+        Assert.Equal("No projection named 'ctl_nope' is registered with this store (registered: ctl_count). Check the name's spelling and case.", unknown.Message);
+        Assert.Null(unknown.Partition);
     }
 }

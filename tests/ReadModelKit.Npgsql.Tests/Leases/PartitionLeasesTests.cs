@@ -1,3 +1,4 @@
+using Npgsql;
 using ReadModelKit.Contracts;
 using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Leases;
@@ -151,5 +152,86 @@ public sealed class PartitionLeasesTests(PostgresSchemaFixture db) : IClassFixtu
         Assert.Equal((2, 4), (error.Configured, error.Existing));
         Assert.Contains("is split into 4 partition(s), but this runner is configured with PartitionCount = 2", error.Message, StringComparison.Ordinal);
         Assert.Contains("set ProjectionRunnerOptions.PartitionCount to 4", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_configured_with_more_partitions_is_refused_and_writes_no_lease_row()
+    {
+        await StoreAsync("grow");
+        await Node("grow", "a", partitions: 2).EnsureAsync(default);
+
+        var error = await Assert.ThrowsAsync<PartitionCountMismatchException>(() => Node("grow", "b", partitions: 3).EnsureAsync(default));
+
+        Assert.Equal((3, 2), (error.Configured, error.Existing));
+        Assert.Contains("is split into 2 partition(s), but this runner is configured with PartitionCount = 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("set ProjectionRunnerOptions.PartitionCount to 2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await db.ScalarAsync<long>($"SELECT count(*) FROM {Lease} WHERE projection_name = 'grow'"));
+        Assert.Equal(2, await db.ScalarAsync<int>($"SELECT min(partition_count) FROM {Lease} WHERE projection_name = 'grow'"));
+        Assert.Equal(2, await db.ScalarAsync<int>($"SELECT max(partition_count) FROM {Lease} WHERE projection_name = 'grow'"));
+
+        // The original count still starts.
+        await Node("grow", "c", partitions: 2).EnsureAsync(default);
+    }
+
+    [Fact]
+    public async Task Lease_rows_left_with_two_partition_counts_are_refused_for_every_count()
+    {
+        await StoreAsync("mixed");
+        await Node("mixed", "a", partitions: 2).EnsureAsync(default);
+        // What an earlier version wrote when a node started with 3 partitions after 2: partition 2 with count 3.
+        await db.ExecuteAsync($"INSERT INTO {Lease} (projection_name, partition_id, partition_count) VALUES ('mixed', 2, 3)");
+
+        foreach (var count in new[] { 2, 3 })
+        {
+            var error = await Assert.ThrowsAsync<PartitionCountMismatchException>(() => Node("mixed", "b", partitions: count).EnsureAsync(default));
+            Assert.Equal(count, error.Configured);
+            Assert.Equal(
+                $"The lease rows of projection 'mixed' disagree on the partition count (3 row(s) with counts 2 to 3), so this runner (PartitionCount = {count}) cannot start. Repartition as described in docs/runner.md (stop every node, delete the projection's lease rows, align its checkpoint rows), then start every node with the same PartitionCount.",
+                error.Message);
+        }
+
+        Assert.Equal(3, await db.ScalarAsync<long>($"SELECT count(*) FROM {Lease} WHERE projection_name = 'mixed'"));
+    }
+
+    [Fact]
+    public async Task A_node_starting_while_another_creates_the_rows_with_another_count_waits_and_is_refused()
+    {
+        const long gate = 7_310_001;
+        await StoreAsync("race");
+        // A statement trigger holds the first node's insert until the test opens the gate, so the second starts while it is in flight.
+        await db.ExecuteAsync($$"""
+            CREATE FUNCTION "{{db.Schema}}_rmk".race_gate() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN PERFORM pg_advisory_lock_shared({{gate}}); PERFORM pg_advisory_unlock_shared({{gate}}); RETURN NULL; END $f$;
+            CREATE TRIGGER race_gate BEFORE INSERT ON {{Lease}} FOR EACH STATEMENT EXECUTE FUNCTION "{{db.Schema}}_rmk".race_gate();
+            """);
+        try
+        {
+            await using var holder = await db.DataSource.OpenConnectionAsync();
+            await using (var close = new NpgsqlCommand($"SELECT pg_advisory_lock({gate})", holder))
+            {
+                await close.ExecuteNonQueryAsync();
+            }
+
+            // Backends waiting at the gate, or for the lease creation lock of projection 'race'.
+            var waiting = $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((objsubid = 1 AND objid = {gate}) OR (objsubid = 2 AND objid = hashtext('race')::oid))";
+            var first = Node("race", "a", partitions: 2).EnsureAsync(default);
+            await Eventually.TrueAsync(async () => await db.ScalarAsync<long>(waiting) == 1, TimeSpan.FromSeconds(30), "the first node waits at the gate");
+            var second = Node("race", "b", partitions: 3).EnsureAsync(default);
+            await Eventually.TrueAsync(async () => await db.ScalarAsync<long>(waiting) == 2, TimeSpan.FromSeconds(30), "the second node waits too");
+            await using (var open = new NpgsqlCommand($"SELECT pg_advisory_unlock({gate})", holder))
+            {
+                await open.ExecuteNonQueryAsync();
+            }
+
+            await first;
+            var error = await Assert.ThrowsAsync<PartitionCountMismatchException>(() => second);
+            Assert.Equal((3, 2), (error.Configured, error.Existing));
+            Assert.Equal(2, await db.ScalarAsync<long>($"SELECT count(*) FROM {Lease} WHERE projection_name = 'race'"));
+            Assert.Equal(2, await db.ScalarAsync<int>($"SELECT max(partition_count) FROM {Lease} WHERE projection_name = 'race'"));
+        }
+        finally
+        {
+            await db.ExecuteAsync($"DROP TRIGGER race_gate ON {Lease}; DROP FUNCTION \"{db.Schema}_rmk\".race_gate();");
+        }
     }
 }

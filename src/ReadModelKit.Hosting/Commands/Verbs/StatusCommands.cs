@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ReadModelKit.Lifecycle;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Health;
 using Spectre.Console;
@@ -81,6 +82,27 @@ internal sealed class StatusCommands : IReadModelKitCommandGroup
                 console.MarkupLineInterpolated($"[yellow]{r.Projection}:[/] {problem}");
             }
         }
+
+        foreach (var r in rows)
+        {
+            Hint(console, r, nameof(ProjectionState.Paused), "paused by an operator; type", "resume");
+            Hint(console, r, nameof(ProjectionState.Faulted), "halted by an error; fix the cause, then type", "restart");
+        }
+    }
+
+    /// <summary>The command that acts on the partitions in <paramref name="state"/>: the whole projection when all of them are, else each partition.</summary>
+    private static void Hint(IAnsiConsole console, ProjectionRow row, string state, string why, string verb)
+    {
+        var partitions = row.Partitions.Where(p => p.State == state).Select(p => p.Partition).ToList();
+        if (partitions.Count == 0)
+        {
+            return;
+        }
+
+        var commands = partitions.Count == row.Partitions.Count
+            ? $"{verb} {row.Projection}"
+            : string.Join(" / ", partitions.Select(p => string.Create(CultureInfo.InvariantCulture, $"{verb} {row.Projection} --partition {p}")));
+        console.MarkupLineInterpolated($"[yellow]{row.Projection}:[/] {state} partition(s) {string.Join(", ", partitions)}, {why} {commands}");
     }
 
     private static string Colour(string health) => health switch
