@@ -64,6 +64,7 @@ public sealed class DeadLetterCommandTests(PostgresSchemaFixture db) : IClassFix
         var (replayCode, replay) = await Cli.RunAsync(host, "dlq", "replay", "--projection", "dl_case", "--key", "t1/2", "--json");
         Assert.Equal(ReadModelKitExitCodes.Ok, replayCode);
         Assert.Equal(1, JsonDocument.Parse(replay).RootElement.GetProperty("applied").GetInt32());
+        Assert.Equal(0, JsonDocument.Parse(replay).RootElement.GetProperty("released").GetArrayLength());
         Assert.Equal("fixed", await db.ScalarAsync<string>("SELECT status FROM dl_case_rm WHERE tenant_id = 't1' AND case_id = 2"));
         Assert.Contains("No open dead letters.", (await Cli.RunAsync(host, "dlq", "list")).Output, StringComparison.Ordinal);
     }

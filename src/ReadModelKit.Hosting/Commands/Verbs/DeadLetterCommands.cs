@@ -89,11 +89,16 @@ internal sealed class DeadLetterCommands : IReadModelKitCommandGroup
     {
         if (context.WantsJson(parse))
         {
-            context.WriteJson(new { projection, action = what, result.Applied, result.RowsWritten, result.DeadLettered, result.Parked });
+            context.WriteJson(new { projection, action = what, result.Applied, result.RowsWritten, result.DeadLettered, result.Parked, result.Released });
         }
         else
         {
             context.Console.MarkupLineInterpolated($"{projection}: {what}; {result.Applied} event(s) applied, {result.RowsWritten} row(s) written, {result.DeadLettered} dead-lettered again, {result.Parked} still parked.");
+            if (result.Released.Count > 0)
+            {
+                // Their payload could be restored from nowhere: the source must deliver them again.
+                context.Console.MarkupLineInterpolated($"{result.Released.Count} parked event(s) released without being applied; re-deliver them from their source: {string.Join(", ", result.Released)}");
+            }
         }
 
         return ReadModelKitExitCodes.Ok;
