@@ -26,6 +26,7 @@ public sealed class CaseListProjection : IProjection
         KeyColumns = ["tenant_id", "case_id"],
         ValueColumns = ["status", "assignee", "open_task_count", "party_display_name"],
         RecomputeSql = CaseWorkspaceSchema.ExpectedRowsSql,
+        RecomputeReturnsVersion = true, // the cases' version: a rebuild's backfill and live events commute (docs/rebuild.md)
     };
 
     public IEnumerable<RowChange> Project(EventEnvelope envelope)

@@ -88,4 +88,27 @@ public sealed class ReadModelKitCommandContext
         writer.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
         writer.Flush();
     }
+
+    /// <summary>Prints <paramref name="errors"/> (in red, or as <c>{"exitCode": …, "errors": […]}</c> with <c>--json</c>) and returns <paramref name="code"/>.</summary>
+    /// <param name="parse">The parse result (for <c>--json</c>).</param>
+    /// <param name="code">The exit code (<see cref="ReadModelKitExitCodes"/>).</param>
+    /// <param name="errors">What went wrong and what to type instead, one entry per line.</param>
+    public int Fail(ParseResult parse, int code, params string[] errors) => Fail(WantsJson(parse), code, errors);
+
+    internal int Fail(bool json, int code, IReadOnlyList<string> errors)
+    {
+        if (json)
+        {
+            WriteJson(new { exitCode = code, errors });
+        }
+        else
+        {
+            foreach (var error in errors)
+            {
+                Console.MarkupLineInterpolated($"[red]error:[/] {error}");
+            }
+        }
+
+        return code;
+    }
 }

@@ -43,7 +43,7 @@ public sealed class ReadModelKitCommandLine
         var json = parse.GetValue(context.Json);
         if (parse.Errors.Count > 0)
         {
-            return Fail(context, json, ReadModelKitExitCodes.BadArguments, [.. parse.Errors.Select(e => e.Message), "Run with --help to see the commands and their options."]);
+            return context.Fail(json, ReadModelKitExitCodes.BadArguments, [.. parse.Errors.Select(e => e.Message), "Run with --help to see the commands and their options."]);
         }
 
         using var output = new StringWriter();
@@ -59,22 +59,22 @@ public sealed class ReadModelKitCommandLine
         }
         catch (CommandUsageException ex)
         {
-            return Fail(context, json, ReadModelKitExitCodes.BadArguments, [ex.Message]);
+            return context.Fail(json, ReadModelKitExitCodes.BadArguments, [ex.Message]);
         }
         catch (Exception ex) when (ex is ReadModelKitException or NpgsqlException or TimeoutException)
         {
-            return Fail(context, json, ReadModelKitExitCodes.Failed, [ex.Message]);
+            return context.Fail(json, ReadModelKitExitCodes.Failed, [ex.Message]);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
             // Not an expected failure: say what it was, still as a failed command rather than a crash with a stack trace.
-            return Fail(context, json, ReadModelKitExitCodes.Failed, [$"{ex.GetType().Name}: {ex.Message}"]);
+            return context.Fail(json, ReadModelKitExitCodes.Failed, [$"{ex.GetType().Name}: {ex.Message}"]);
         }
     }
 
     private RootCommand Build(ReadModelKitCommandContext context)
     {
-        var root = new RootCommand("ReadModelKit operations: status, pause/resume/restart, dead letters, drift, pruning.");
+        var root = new RootCommand("ReadModelKit operations: status, pause/resume/restart, dead letters, drift, pruning, rebuilds.");
         root.Options.Add(context.Json);
         foreach (var group in _groups)
         {
@@ -82,22 +82,5 @@ public sealed class ReadModelKitCommandLine
         }
 
         return root;
-    }
-
-    private static int Fail(ReadModelKitCommandContext context, bool json, int code, IReadOnlyList<string> errors)
-    {
-        if (json)
-        {
-            context.WriteJson(new { exitCode = code, errors });
-        }
-        else
-        {
-            foreach (var error in errors)
-            {
-                context.Console.MarkupLineInterpolated($"[red]error:[/] {error}");
-            }
-        }
-
-        return code;
     }
 }

@@ -17,4 +17,13 @@ public static class ReadModelKitExitCodes
 
     /// <summary><c>status</c> found an Unhealthy projection.</summary>
     public const int Unhealthy = 4;
+
+    /// <summary>A rebuild's gate failed (drift, lag or the application's check): cutover is refused; the report says why.</summary>
+    public const int GateFailed = 5;
+
+    /// <summary>
+    /// The request does not fit where the projection's rebuild is (one already runs, nothing to cut over, roll back, retire or cancel,
+    /// the grace period is not over, another node runs it); nothing was changed. The message says what to type instead.
+    /// </summary>
+    public const int Refused = 6;
 }

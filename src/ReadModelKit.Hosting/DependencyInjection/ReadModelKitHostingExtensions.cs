@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ReadModelKit.Hosting;
 using ReadModelKit.Hosting.Commands;
 using ReadModelKit.Hosting.Commands.Verbs;
+using ReadModelKit.Hosting.Commands.Verbs.Rebuild;
 using ReadModelKit.Hosting.Maintenance;
 using ReadModelKit.Hosting.Runners;
 using ReadModelKit.Hosting.Startup;
@@ -50,7 +51,8 @@ public static class ReadModelKitHostingExtensions
             .AddCommandGroup<DeadLetterCommands>()
             .AddCommandGroup<DriftCommands>()
             .AddCommandGroup<PruneCommands>()
-            .AddCommandGroup<ProjectionControlCommands>();
+            .AddCommandGroup<ProjectionControlCommands>()
+            .AddCommandGroup<RebuildCommands>();
         return builder;
     }
 

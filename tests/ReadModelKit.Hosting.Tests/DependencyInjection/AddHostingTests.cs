@@ -130,7 +130,7 @@ public sealed class AddHostingTests(PostgresSchemaFixture db) : IClassFixture<Po
 
         Assert.Equal(3, services.Count(d => d.ServiceType == typeof(IHostedService)));
         Assert.IsType<ReadModelKit.Hosting.Startup.StoreInitializer>(provider.GetServices<IHostedService>().First());
-        Assert.Equal(5, services.Count(d => d.ServiceType == typeof(ReadModelKit.Hosting.Commands.IReadModelKitCommandGroup)));
+        Assert.Equal(6, services.Count(d => d.ServiceType == typeof(ReadModelKit.Hosting.Commands.IReadModelKitCommandGroup)));
         var options = provider.GetRequiredService<IOptions<ReadModelKitHostingOptions>>().Value;
         Assert.Equal((7, 9), (options.Runner.BatchSize, options.Maintenance.BatchSize));
     }

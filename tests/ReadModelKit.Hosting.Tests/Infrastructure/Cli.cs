@@ -12,4 +12,12 @@ public static class Cli
         var code = await host.RunReadModelKitCommandsAsync(args, console);
         return (code, console.Output);
     }
+
+    /// <summary>As <see cref="RunAsync"/>, on a console that reports an interactive terminal (live progress displays render).</summary>
+    public static async Task<(int Code, string Output)> RunInteractiveAsync(IHost host, params string[] args)
+    {
+        using var console = new TestConsole().Width(250).Interactive();
+        var code = await host.RunReadModelKitCommandsAsync(args, console);
+        return (code, console.Output);
+    }
 }

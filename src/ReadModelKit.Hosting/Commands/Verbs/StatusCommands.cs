@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ReadModelKit.Hosting.Commands.Verbs.Rebuild;
 using ReadModelKit.Lifecycle;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Health;
@@ -7,7 +8,7 @@ using Spectre.Console;
 
 namespace ReadModelKit.Hosting.Commands.Verbs;
 
-/// <summary><c>status [--projection NAME]</c>: per projection and partition, state, health, lag, pending and held-back events, owner, dead letters and open drift incidents.</summary>
+/// <summary><c>status [--projection NAME]</c>: per projection and partition, state, health, lag, pending and held-back events, owner, dead letters, open drift incidents and an active rebuild.</summary>
 internal sealed class StatusCommands : IReadModelKitCommandGroup
 {
     private const int CountCap = 10_000;
@@ -15,7 +16,7 @@ internal sealed class StatusCommands : IReadModelKitCommandGroup
     public void AddTo(RootCommand root, ReadModelKitCommandContext context)
     {
         var projection = new Option<string>("--projection", "-p") { Description = "Only this projection (default: all)." };
-        var status = new Command("status", "Show each projection and partition: state, health, lag, pending, held back, owner, dead letters, open drift incidents. Exit code 4 when a projection is Unhealthy.") { projection };
+        var status = new Command("status", "Show each projection and partition: state, health, lag, pending, held back, owner, dead letters, open drift incidents, an active rebuild. Exit code 4 when a projection is Unhealthy.") { projection };
         status.SetAction(async (parse, cancellationToken) =>
         {
             var store = await context.StoreAsync(cancellationToken).ConfigureAwait(false);
@@ -44,6 +45,7 @@ internal sealed class StatusCommands : IReadModelKitCommandGroup
         var health = await store.Health.EvaluateAsync(name, cancellationToken).ConfigureAwait(false);
         var deadLetters = await store.DeadLetters.ListAsync(name, cancellationToken).ConfigureAwait(false);
         var incidents = await store.Drift.ListIncidentsAsync(name, openOnly: true, limit: CountCap, cancellationToken).ConfigureAwait(false);
+        var run = await store.Rebuilds.GetRunAsync(name, cancellationToken).ConfigureAwait(false);
         var s = health.Status;
         return new ProjectionRow(
             name,
@@ -57,20 +59,21 @@ internal sealed class StatusCommands : IReadModelKitCommandGroup
             incidents.Count,
             s.LiveNodes,
             health.Problems,
+            run is { IsActive: true } ? RebuildRunView.From(run) : null,
             [.. s.Partitions.Select(p => new PartitionRow(p.Partition, p.State.ToString(), p.Position.Value, p.PendingEvents, p.HeldBackEvents, p.Owner, p.LeaseLive, p.ProjectedAt, p.LastError))]);
     }
 
     private static void Render(IAnsiConsole console, IReadOnlyList<ProjectionRow> rows)
     {
-        var table = new Table().AddColumns("projection", "partition", "state", "health", "lag (s)", "pending", "held back", "position", "owner", "dead", "parked", "drift incidents");
+        var table = new Table().AddColumns("projection", "partition", "state", "health", "lag (s)", "pending", "held back", "position", "owner", "dead", "parked", "drift incidents", "rebuild");
         foreach (var r in rows)
         {
             table.AddRow(
                 Markup.Escape(r.Projection), "all", r.State, Colour(r.Health), Num(r.LagSeconds), Num(r.Pending), Num(r.HeldBack), string.Empty,
-                r.LiveNodes.ToString(CultureInfo.InvariantCulture) + " node(s)", Num(r.DeadLetters), Num(r.Parked), r.OpenDriftIncidents >= CountCap ? $"{CountCap}+" : Num(r.OpenDriftIncidents));
+                r.LiveNodes.ToString(CultureInfo.InvariantCulture) + " node(s)", Num(r.DeadLetters), Num(r.Parked), r.OpenDriftIncidents >= CountCap ? $"{CountCap}+" : Num(r.OpenDriftIncidents), Markup.Escape(r.Rebuild?.Summary() ?? "-"));
             foreach (var p in r.Partitions)
             {
-                table.AddRow(string.Empty, Num(p.Partition), p.State, string.Empty, string.Empty, Num(p.Pending), Num(p.HeldBack), Num(p.Position), Markup.Escape(p.Owner ?? "-") + (p.LeaseLive ? string.Empty : " (no live lease)"), string.Empty, string.Empty, string.Empty);
+                table.AddRow(string.Empty, Num(p.Partition), p.State, string.Empty, string.Empty, Num(p.Pending), Num(p.HeldBack), Num(p.Position), Markup.Escape(p.Owner ?? "-") + (p.LeaseLive ? string.Empty : " (no live lease)"), string.Empty, string.Empty, string.Empty, string.Empty);
             }
         }
 
@@ -128,6 +131,7 @@ internal sealed class StatusCommands : IReadModelKitCommandGroup
         int OpenDriftIncidents,
         int LiveNodes,
         IReadOnlyList<string> Problems,
+        RebuildRunView? Rebuild,
         IReadOnlyList<PartitionRow> Partitions);
 
     internal sealed record PartitionRow(int Partition, string State, long Position, long Pending, long HeldBack, string? Owner, bool LeaseLive, DateTimeOffset? ProjectedAt, string? LastError);
