@@ -18,11 +18,12 @@ internal static class DurationText
             }
         }
 
-        if (TimeSpan.TryParse(trimmed, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
+        // A bare number is refused: TimeSpan would read '5' as five days.
+        if (trimmed.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(trimmed, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
         {
             return span;
         }
 
-        throw new CommandUsageException($"Bad duration '{text}' for {option}: type a number with ms, s or m, for example {option} 50ms or {option} 2s.", projection);
+        throw new CommandUsageException($"Bad duration '{text}' for {option}: type a number with ms, s or m (or hh:mm:ss), for example {option} 50ms or {option} 2s.", projection);
     }
 }

@@ -1,7 +1,10 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ReadModelKit.Hosting.Commands;
 using ReadModelKit.Hosting.Tests.Infrastructure;
+using ReadModelKit.Npgsql;
+using ReadModelKit.Npgsql.Rebuild;
 using ReadModelKit.Npgsql.Tests.Infrastructure;
 
 namespace ReadModelKit.Hosting.Tests.Commands;
@@ -101,6 +104,36 @@ public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_backfill_stopped_by_the_operator_exits_1_and_rebuild_run_resumes_it_after_its_last_chunk()
+    {
+        var p = await RebuildableProjection.CreateAsync(db, "rbc_resume");
+        using var host = p.Host();
+        await host.StartAsync();
+        await p.CommandAsync(host, "t1", Enumerable.Range(1, 20), 1, "open");
+        await p.MatchesSourceAsync(p.View);
+        var store = host.Services.GetRequiredService<NpgsqlReadModelStore>();
+
+        using var stop = new CancellationTokenSource();
+        var command = Cli.RunAsync(host, stop.Token, "rebuild", "start", p.Name, "--chunk-size", "2", "--throttle", "300ms");
+        await Eventually.TrueAsync(async () => (await store.Rebuilds.GetRunAsync(p.Name))?.RowsDone >= 2, TimeSpan.FromSeconds(30), "the first chunk is committed");
+        await stop.CancelAsync();
+        var (code, output) = await command;
+
+        Assert.Equal(ReadModelKitExitCodes.Failed, code);
+        Assert.Contains("rbc_resume: stopped; the chunk in progress was rolled back and the run stays resumable after its last chunk. Type rebuild run rbc_resume to resume it", output.ReplaceLineEndings(string.Empty), StringComparison.Ordinal);
+        var stopped = (await store.Rebuilds.GetRunAsync(p.Name))!;
+        Assert.Equal((RebuildRunState.Backfilling, null), (stopped.State, stopped.Owner));
+        Assert.InRange(stopped.RowsDone, 2, 18);
+        Assert.Equal(TimeSpan.Zero, host.Services.GetRequiredService<NpgsqlReadModelOptions>().Rebuild.ThrottleDelay);
+
+        var (runCode, run) = await Cli.RunAsync(host, "rebuild", "run", p.Name);
+        Assert.Equal(ReadModelKitExitCodes.Ok, runCode);
+        Assert.Contains("v1 -> v2 Ready; 20 row(s) backfilled.", run, StringComparison.Ordinal);
+        Assert.Equal(await p.SourceRowsAsync(), await p.LiveRowsAsync("rbc_resume_rm_v2"));
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task A_failing_gate_exits_5_on_run_and_cutover_with_the_report_and_passes_once_fixed()
     {
         var p = await RebuildableProjection.CreateAsync(db, "rbc_gate");
@@ -184,7 +217,7 @@ public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixtur
     }
 
     [Theory]
-    [InlineData("rebuild start rbc_args --throttle fast", 2, "Bad duration 'fast' for --throttle: type a number with ms, s or m, for example --throttle 50ms or --throttle 2s.")]
+    [InlineData("rebuild start rbc_args --throttle fast", 2, "Bad duration 'fast' for --throttle: type a number with ms, s or m (or hh:mm:ss), for example --throttle 50ms or --throttle 2s.")]
     [InlineData("rebuild start rbc_args --throttle 1m", 2, "--throttle 00:01:00 is not below the run's lease duration (00:00:30, Rebuild.LeaseDuration)")]
     [InlineData("rebuild run rbc_args --chunk-size 0", 2, "--chunk-size 0: type a number of rows of at least 1, for example --chunk-size 1000.")]
     [InlineData("rebuild start rbc_nope", 2, "Unknown projection 'rbc_nope'. Registered projections: rbc_args. Type one of them after rebuild start, for example rebuild start rbc_args.")]
