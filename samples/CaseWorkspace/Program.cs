@@ -7,7 +7,7 @@ await using var server = await ThrowawayPostgres.StartAsync(args.Length == 0 ? C
 
 if (args.Length > 0)
 {
-    // `dotnet run --project samples/CaseWorkspace -- status` (or pause, resume, restart, dlq, drift, prune, --help): seed a fresh case workspace,
+    // `dotnet run --project samples/CaseWorkspace -- status` (or pause, resume, restart, dlq, drift, prune, rebuild, --help): seed a fresh case workspace,
     // then run the operations command against it, as an operator would against the application's own host.
     using var host = CaseWorkspaceHost.Build(server.ConnectionString);
     await HostedDemo.SeedAsync(host, server.ConnectionString, Console.Error.WriteLine);

@@ -8,7 +8,7 @@ namespace Microsoft.Extensions.Hosting;
 public static class ReadModelKitCommandLineHostExtensions
 {
     /// <summary>
-    /// When <paramref name="args"/> start with a ReadModelKit verb (<c>status</c>, <c>pause</c>, <c>resume</c>, <c>restart</c>, <c>dlq</c>, <c>drift</c>, <c>prune</c>, or one a
+    /// When <paramref name="args"/> start with a ReadModelKit verb (<c>status</c>, <c>pause</c>, <c>resume</c>, <c>restart</c>, <c>dlq</c>, <c>drift</c>, <c>prune</c>, <c>rebuild</c>, or one a
     /// capability added) or <c>--help</c>, runs that command without starting the hosted services and returns its exit code;
     /// otherwise runs the host until it shuts down and returns 0. Use it as the last line of <c>Program.cs</c>:
     /// <c>return await host.RunReadModelKitCommandsAsync(args);</c>

@@ -69,7 +69,7 @@ internal static class RebuildProgressDisplay
     public static string Line(string title, string unit, RebuildProgress progress)
     {
         var text = string.Create(CultureInfo.InvariantCulture, $"{title}: {RebuildRunView.Rows(progress.RowsDone, progress.EstimatedTotal, unit)}, {progress.RowsPerSecond:0} {unit}/s");
-        return progress.EstimatedRemaining is { } left ? text + ", about " + TimeSpan.FromSeconds(Math.Ceiling(left.TotalSeconds)).ToString("c", CultureInfo.InvariantCulture) + " left" : text;
+        return progress.EstimatedRemaining is { } left && progress.EstimatedTotal > progress.RowsDone ? text + ", about " + TimeSpan.FromSeconds(Math.Ceiling(left.TotalSeconds)).ToString("c", CultureInfo.InvariantCulture) + " left" : text;
     }
 
     /// <summary>Reports on the caller's thread, at once (<see cref="Progress{T}"/> would post to the thread pool and reorder lines).</summary>

@@ -74,7 +74,16 @@ internal static class RebuildRepairCommand
 
                 using var settings = RebuildSettingsOverride.Apply(context, parse, name, throttle, chunkSize);
                 var scopeText = string.Join("; ", scopes.Select(s => s.ToString()));
-                var total = await RebuildProgressDisplay.RunAsync(context, parse, $"{name} repair {scopeText}", "key(s)", progress => RepairAsync(store, name, scopes, after, progress, cancellationToken)).ConfigureAwait(false);
+                RepairResult total;
+                try
+                {
+                    total = await RebuildProgressDisplay.RunAsync(context, parse, $"{name} repair {scopeText}", "key(s)", progress => RepairAsync(store, name, scopes, after, progress, cancellationToken)).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return context.Fail(parse, ReadModelKitExitCodes.Failed, $"{name}: repair stopped; the batches done stay repaired. Type the same command again to finish (repeating a batch is harmless).");
+                }
+
                 if (context.WantsJson(parse))
                 {
                     context.WriteJson(new { projection = name, scope = scopeText, total.KeysChecked, total.RowsWritten, total.Batches, total.LastKey });

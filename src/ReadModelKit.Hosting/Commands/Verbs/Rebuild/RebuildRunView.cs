@@ -47,9 +47,12 @@ internal sealed record RebuildRunView(
         return State is nameof(RebuildRunState.Planned) or nameof(RebuildRunState.Backfilling) ? text + ", " + Rows(RowsDone, EstimatedRows, "row(s)") : text;
     }
 
-    /// <summary><c>1200 of ~5000 row(s) (24%)</c>, or <c>1200 row(s)</c> without an estimate. The estimate is the planner's, so the share stops at 99% until done.</summary>
-    public static string Rows(long done, long? estimate, string unit) => estimate is > 0 and var total
-        ? string.Create(CultureInfo.InvariantCulture, $"{done} of ~{total} {unit} ({Math.Min(99, done * 100 / total)}%)")
+    /// <summary>
+    /// <c>1200 of ~5000 row(s) (24%)</c>, or <c>1200 row(s)</c> without an estimate or once past it: the estimate is the planner's
+    /// (a table never analyzed gives a guess), so it is shown only while it still says something.
+    /// </summary>
+    public static string Rows(long done, long? estimate, string unit) => estimate is > 0 and var total && done < total
+        ? string.Create(CultureInfo.InvariantCulture, $"{done} of ~{total} {unit} ({done * 100 / total}%)")
         : string.Create(CultureInfo.InvariantCulture, $"{done} {unit}");
 }
 

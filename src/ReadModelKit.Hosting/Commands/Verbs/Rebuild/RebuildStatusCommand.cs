@@ -49,7 +49,7 @@ internal static class RebuildStatusCommand
                 string.Join(", ", r.Versions.Fed.Select(v => "v" + v.ToString(CultureInfo.InvariantCulture))),
                 run is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{run.Id}: v{run.FromVersion} -> v{run.ToVersion}"),
                 run?.State ?? "-",
-                run is null ? "-" : RebuildRunView.Rows(run.RowsDone, run.Active ? run.EstimatedRows : null, "row(s)"),
+                run is null ? "-" : RebuildRunView.Rows(run.RowsDone, run.State is nameof(RebuildRunState.Planned) or nameof(RebuildRunState.Backfilling) ? run.EstimatedRows : null, "row(s)"),
                 Markup.Escape(run?.Owner ?? "-"),
                 run?.GatePassed switch { true => "[green]passed[/]", false => "[red]failed[/]", null => "-" });
         }
