@@ -5,13 +5,16 @@ using Npgsql;
 using ReadModelKit.Hosting.Diagnostics;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Drift;
+using ReadModelKit.Npgsql.Maintenance;
 
 namespace ReadModelKit.Hosting.Maintenance;
 
 /// <summary>
 /// Runs <see cref="ReadModelKitMaintenance"/> every <see cref="MaintenanceOptions.Interval"/>, sampled drift checks every
 /// <see cref="DriftScheduleOptions.SampleInterval"/> and a full check once a day. Among several nodes only the one holding a
-/// PostgreSQL advisory lock runs a pass; a failed pass is logged and the next runs on schedule.
+/// PostgreSQL advisory lock runs a pass; a failed pass is logged and the next runs on schedule. When the drift checks last ran is
+/// kept in the database (<see cref="MaintenanceRunLog"/>), so a node that starts after the nightly check's time still runs a missed
+/// check, once, and a restart does not run it again.
 /// </summary>
 internal sealed class MaintenanceService(
     ReadModelKitMaintenance maintenance,
@@ -20,8 +23,11 @@ internal sealed class MaintenanceService(
     TimeProvider time,
     ILogger<MaintenanceService> logger) : BackgroundService
 {
-    private DateTimeOffset? _lastSample;
-    private DateOnly _lastNightly;
+    /// <summary>The task names in <see cref="MaintenanceRunLog"/>.</summary>
+    internal const string NightlyTask = "drift.nightly";
+    internal const string SampleTask = "drift.sampled";
+
+    private readonly MaintenanceRunLog _runs = new(store);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -31,9 +37,6 @@ internal sealed class MaintenanceService(
             return;
         }
 
-        var start = time.GetUtcNow();
-        _lastSample = start;
-        _lastNightly = DateOnly.FromDateTime(start.UtcDateTime.TimeOfDay >= options.Drift.NightlyAt ? start.UtcDateTime : start.UtcDateTime.AddDays(-1));
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -81,14 +84,13 @@ internal sealed class MaintenanceService(
     {
         var drift = maintenance.Options.Drift;
         var now = time.GetUtcNow();
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
         DriftCheckMode? mode = null;
-        if (drift.NightlyFullCheck && today > _lastNightly && now.UtcDateTime.TimeOfDay >= drift.NightlyAt)
+        if (drift.NightlyFullCheck && await NightlyDueAsync(drift, now, cancellationToken).ConfigureAwait(false) is { } dueAt
+            && await _runs.TryRecordAsync(NightlyTask, now, dueAt, cancellationToken).ConfigureAwait(false))
         {
             mode = DriftCheckMode.Full;
-            _lastNightly = today;
         }
-        else if (drift.SampledChecks && now - _lastSample >= drift.SampleInterval)
+        else if (drift.SampledChecks && await _runs.TryRecordAsync(SampleTask, now, now - drift.SampleInterval, cancellationToken).ConfigureAwait(false))
         {
             mode = DriftCheckMode.Sample;
         }
@@ -98,8 +100,30 @@ internal sealed class MaintenanceService(
             return;
         }
 
-        _lastSample = now;
+        if (run == DriftCheckMode.Full && drift.SampledChecks)
+        {
+            // A full check covers what a sample would: the next sample is due a whole interval later.
+            await _runs.TryRecordAsync(SampleTask, now, DateTimeOffset.MaxValue, cancellationToken).ConfigureAwait(false);
+        }
+
         var reports = await maintenance.CheckDriftAsync(run, cancellationToken).ConfigureAwait(false);
         HostingLog.ScheduledDriftChecked(logger, run.ToString(), reports.Count, reports.Sum(r => r.Total));
+    }
+
+    /// <summary>
+    /// When the nightly check that should have run by now was due (today's <see cref="DriftScheduleOptions.NightlyAt"/> once passed,
+    /// else yesterday's), or null when it is not due: it ran since then, or it never ran and today's time has not come yet.
+    /// </summary>
+    private async Task<DateTimeOffset?> NightlyDueAsync(DriftScheduleOptions drift, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero) + drift.NightlyAt;
+        var dueAt = now >= today ? today : today.AddDays(-1);
+        var last = await _runs.GetLastRunAsync(NightlyTask, cancellationToken).ConfigureAwait(false);
+        return last switch
+        {
+            null when now < today => null,
+            { } ran when ran >= dueAt => null,
+            _ => dueAt,
+        };
     }
 }

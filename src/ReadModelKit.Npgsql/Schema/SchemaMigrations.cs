@@ -173,6 +173,14 @@ internal static class SchemaMigrations
             -- The outbox pruner keeps every event an open dead letter may be restored from.
             CREATE INDEX IF NOT EXISTS dead_letter_open_event_id ON {schema}.dead_letter (event_id) WHERE resolved_at IS NULL;
             """),
+        (7, "maintenance runs", """
+            -- When each scheduled maintenance task last ran (written only by MaintenanceRunLog), so a schedule survives restarts
+            -- and every node shares it: a node that starts after the nightly check's time still runs a missed check, once.
+            CREATE TABLE IF NOT EXISTS {schema}.maintenance_run (
+                task        text        PRIMARY KEY,
+                last_run_at timestamptz NOT NULL
+            );
+            """),
     ];
 
     /// <summary>The schema version this release creates.</summary>

@@ -1,4 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ReadModelKit.Hosting.Maintenance;
 using ReadModelKit.Hosting.Tests.Infrastructure;
+using ReadModelKit.Npgsql;
+using ReadModelKit.Npgsql.Maintenance;
 using ReadModelKit.Npgsql.Tests.Infrastructure;
 
 namespace ReadModelKit.Hosting.Tests.Maintenance;
@@ -34,8 +39,8 @@ public sealed class ScheduledDriftTests(PostgresSchemaFixture db) : IClassFixtur
             await Task.Delay(TimeSpan.FromSeconds(75)); // the check time must fall on the same UTC day as the start
         }
 
-        // The node must start before the check time (a node started after it waits for the next day), so leave room for a slow
-        // start on a busy machine.
+        // The check has never run, so the node waits for today's check time: start it before that time, with room for a slow start
+        // on a busy machine.
         var at = DateTimeOffset.UtcNow.AddSeconds(15).TimeOfDay;
         using var host = TestNode.Builder(db, [TestNode.Contract("nd_case", "nd-case")], new Dictionary<string, string?>
         {
@@ -49,5 +54,48 @@ public sealed class ScheduledDriftTests(PostgresSchemaFixture db) : IClassFixtur
         await host.StartAsync();
         await Eventually.TrueAsync(async () => await db.ScalarAsync<long>(incidents) == 3, TimeSpan.FromSeconds(75), "the nightly full check recorded the 3 drifted rows");
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_node_starting_after_the_nightly_time_runs_the_missed_check_once_and_a_restart_the_same_day_does_not_run_it_again()
+    {
+        await DriftedProjection.CreateAsync(db, "late_case");
+        var settings = new Dictionary<string, string?>
+        {
+            ["ReadModelKit:Hosting:Maintenance:Enabled"] = "true",
+            ["ReadModelKit:Hosting:Maintenance:Interval"] = "00:00:00.100",
+            ["ReadModelKit:Hosting:Maintenance:Drift:NightlyFullCheck"] = "true",
+            // The check was due a minute ago; the last one ran a day ago (this node was down at check time).
+            ["ReadModelKit:Hosting:Maintenance:Drift:NightlyAt"] = DateTimeOffset.UtcNow.AddMinutes(-1).TimeOfDay.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        IHost Node(bool sampled) => TestNode.Builder(db, [TestNode.Contract("late_case", "late-case")], new Dictionary<string, string?>(settings)
+        {
+            ["ReadModelKit:Hosting:Maintenance:Drift:SampledChecks"] = sampled ? "true" : "false",
+            ["ReadModelKit:Hosting:Maintenance:Drift:SampleInterval"] = "00:00:00.100",
+        }, library: "late_drift", store: o => o.Map("late_case", DriftedProjection.Mapping("late_case"))).Build();
+        var incidents = $"SELECT count(*) FROM \"{db.Schema}_late_drift\".drift_incident WHERE projection_name = 'late_case' AND repaired_at IS NULL";
+
+        using (var late = Node(sampled: false))
+        {
+            var store = late.Services.GetRequiredService<NpgsqlReadModelStore>();
+            await store.InitializeAsync();
+            var yesterday = DateTimeOffset.UtcNow.AddDays(-1).AddMinutes(-2);
+            Assert.True(await new MaintenanceRunLog(store).TryRecordAsync(MaintenanceService.NightlyTask, yesterday, yesterday));
+
+            await late.StartAsync();
+            await Eventually.TrueAsync(async () => await db.ScalarAsync<long>(incidents) == 3, TimeSpan.FromSeconds(30), "the missed nightly full check recorded the 3 drifted rows");
+            await late.StopAsync();
+        }
+
+        using var restarted = Node(sampled: true);
+        var log = new MaintenanceRunLog(restarted.Services.GetRequiredService<NpgsqlReadModelStore>());
+        var ran = await log.GetLastRunAsync(MaintenanceService.NightlyTask);
+        Assert.True(ran > DateTimeOffset.UtcNow.AddMinutes(-5));
+        var restart = DateTimeOffset.UtcNow;
+        await restarted.StartAsync();
+        // Each pass decides on the nightly check before it records a sampled one: once a sample is recorded, the nightly check was skipped.
+        await Eventually.TrueAsync(async () => await log.GetLastRunAsync(MaintenanceService.SampleTask) > restart, TimeSpan.FromSeconds(30), "the restarted node ran a maintenance pass");
+        await restarted.StopAsync();
+        Assert.Equal(ran, await log.GetLastRunAsync(MaintenanceService.NightlyTask));
     }
 }
