@@ -56,4 +56,22 @@ public sealed class ConfigurationBindingTests(PostgresSchemaFixture db) : IClass
 
         Assert.Contains("Schema '1bad' is not a valid identifier", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Invalid_nested_store_options_in_configuration_fail_at_registration_with_every_problem()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Rebuild:ChunkSize"] = "0",
+            ["Rebuild:MaxDriftShare"] = "2",
+            ["PiiDigestKey"] = "not base64",
+        }).Build();
+
+        var error = Assert.Throws<ReadModelKit.Exceptions.ReadModelKitException>(() => new ServiceCollection().AddReadModelKit().UseNpgsql(configuration));
+
+        Assert.StartsWith("ReadModelKit.Npgsql options are invalid (3):", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Rebuild.ChunkSize is 0: it must be at least 1.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Rebuild.MaxDriftShare is 2: give a share between 0 and 1.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PiiDigestKey is not base64", error.Message, StringComparison.Ordinal);
+    }
 }
