@@ -16,10 +16,7 @@ public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixtur
     public async Task A_projection_is_adopted_rebuilt_cut_over_rolled_back_cut_over_again_and_retired_from_the_command_line_while_commands_flow()
     {
         var p = await RebuildableProjection.CreateAsync(db, "rbc_flow");
-        using var host = p.Host();
-        await host.StartAsync();
-        await p.CommandAsync(host, "t1", Enumerable.Range(1, 30), 1, "open");
-        await p.MatchesSourceAsync(p.View);
+        using var host = await p.RunningAsync(cases: 30);
 
         var (adoptCode, adopt) = await Cli.RunAsync(host, "rebuild", "adopt", p.Name);
         Assert.Equal(ReadModelKitExitCodes.Ok, adoptCode);
@@ -52,6 +49,7 @@ public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixtur
         Assert.Equal(ReadModelKitExitCodes.Ok, cutCode);
         Assert.Contains("Gate PASSED", cut, StringComparison.Ordinal);
         Assert.Contains("rbc_flow: readers now query v2", cut, StringComparison.Ordinal);
+        Assert.Matches(@"v1 keeps receiving writes until the grace period ends at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ: rebuild rollback rbc_flow goes back at once", cut);
         Assert.Equal("rbc_flow_rm_v2", await p.ServedTableAsync());
 
         // After the cutover both versions are fed: a command reaches v1 too, so the rollback serves current rows at once.
@@ -107,10 +105,7 @@ public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixtur
     public async Task A_backfill_stopped_by_the_operator_exits_1_and_rebuild_run_resumes_it_after_its_last_chunk()
     {
         var p = await RebuildableProjection.CreateAsync(db, "rbc_resume");
-        using var host = p.Host();
-        await host.StartAsync();
-        await p.CommandAsync(host, "t1", Enumerable.Range(1, 20), 1, "open");
-        await p.MatchesSourceAsync(p.View);
+        using var host = await p.RunningAsync(cases: 20);
         var store = host.Services.GetRequiredService<NpgsqlReadModelStore>();
 
         using var stop = new CancellationTokenSource();
@@ -137,10 +132,7 @@ public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixtur
     public async Task A_failing_gate_exits_5_on_run_and_cutover_with_the_report_and_passes_once_fixed()
     {
         var p = await RebuildableProjection.CreateAsync(db, "rbc_gate");
-        using var host = p.Host();
-        await host.StartAsync();
-        await p.CommandAsync(host, "t1", Enumerable.Range(1, 5), 1, "open");
-        await p.MatchesSourceAsync(p.View);
+        using var host = await p.RunningAsync(cases: 5);
         Assert.Equal(ReadModelKitExitCodes.Ok, (await Cli.RunAsync(host, "rebuild", "start", p.Name, "--plan-only")).Code);
         // A row written around the library into the new version: the backfill never touches it, the gate's drift check finds it.
         await db.ExecuteAsync("INSERT INTO rbc_gate_rm_v2 (tenant_id, case_id, status, version, projected_at) VALUES ('t9', 1, 'ghost', 1, now())");
@@ -251,10 +243,7 @@ public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixtur
     public async Task On_an_interactive_terminal_the_backfill_shows_a_live_progress_bar()
     {
         var p = await RebuildableProjection.CreateAsync(db, "rbc_tty");
-        using var host = p.Host();
-        await host.StartAsync();
-        await p.CommandAsync(host, "t1", Enumerable.Range(1, 12), 1, "open");
-        await p.MatchesSourceAsync(p.View);
+        using var host = await p.RunningAsync(cases: 12);
 
         var (code, output) = await Cli.RunInteractiveAsync(host, "rebuild", "start", p.Name, "--chunk-size", "5", "--throttle", "10ms");
 

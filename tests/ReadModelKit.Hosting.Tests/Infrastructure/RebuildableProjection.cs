@@ -60,6 +60,16 @@ public sealed class RebuildableProjection
         }).Build();
     }
 
+    /// <summary>A started <see cref="Host"/> whose read model holds cases 1..<paramref name="cases"/> of tenant t1, applied by its runner.</summary>
+    public async Task<IHost> RunningAsync(int cases)
+    {
+        var host = Host();
+        await host.StartAsync();
+        await CommandAsync(host, "t1", Enumerable.Range(1, cases), 1, "open");
+        await MatchesSourceAsync(View);
+        return host;
+    }
+
     /// <summary>Commands: cases <paramref name="cases"/> of <paramref name="tenant"/> get <paramref name="status"/> at <paramref name="version"/>, in the source and the outbox.</summary>
     public async Task CommandAsync(IHost host, string tenant, IEnumerable<int> cases, long version, string status)
     {
