@@ -92,7 +92,7 @@ public sealed class StatusCommandTests(PostgresSchemaFixture db) : IClassFixture
 
         var (code, output) = await Cli.RunAsync(host, "--help");
         Assert.Equal(ReadModelKitExitCodes.Ok, code);
-        foreach (var verb in new[] { "status", "dlq", "drift", "prune" })
+        foreach (var verb in new[] { "status", "dlq", "drift", "prune", "rebuild" })
         {
             Assert.Contains(verb, output, StringComparison.Ordinal);
         }
