@@ -16,20 +16,41 @@ internal static class ChunkStatements
     /// <summary>Backfill: the next rows of the recompute query after the cursor, written into <paramref name="target"/> (one evaluation of the query).</summary>
     public static string Backfill(ReadModelTable target)
     {
-        var columns = string.Join(", ", RecomputeStatement.ExpectedColumns(target).Select(c => "q." + c));
         var leading = $"""
-            chunk AS MATERIALIZED (
-                SELECT {columns} FROM {RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!)} AS q
-                WHERE $2::text[] IS NULL OR {KeyCursor.Row(target, "q")} > {KeyCursor.Parameter(target, 2)}
-                ORDER BY {KeyCursor.OrderBy(target, "q")}
-                LIMIT $3
-            ), affected AS (
+            {Chunk(target)}, affected AS (
                 SELECT {target.KeyList()} FROM chunk
             ), expected AS (
                 SELECT * FROM chunk
             )
             """;
         return RecomputeStatement.Compose(target, leading, guarded: true, Select(target, "chunk"), removal: false);
+    }
+
+    /// <summary>
+    /// Bulk backfill: the same chunk as <see cref="Backfill"/>, but the rows whose keys the new version does not hold yet go in with a
+    /// plain <c>INSERT … SELECT</c> (no conflict check, much cheaper); only the keys live events already wrote go through the guarded upsert.
+    /// The keys held are read from the new version's key index in the chunk's key range, which before the backfill reaches it holds only
+    /// what live events wrote. A live event that inserts a key of the chunk while it runs makes the plain insert fail with a unique
+    /// violation (23505): the caller rolls the chunk back and redoes it with <see cref="Backfill"/>.
+    /// </summary>
+    public static string BulkBackfill(ReadModelTable target)
+    {
+        var keyMatch = string.Join(" AND ", target.Keys.Select(k => $"p.{ReadModelTable.Quote(k.Name)} = e.{ReadModelTable.Quote(k.Name)}"));
+        var leading = $"""
+            {Chunk(target)}, present AS MATERIALIZED (
+                SELECT {KeyCursor.Row(target, "t")[1..^1]} FROM {target.QualifiedName} t
+                WHERE ($2::text[] IS NULL OR {KeyCursor.Row(target, "t")} > {KeyCursor.Parameter(target, 2)})
+                  AND {KeyCursor.Row(target, "t")} <= (SELECT {KeyCursor.Row(target, "c")[1..^1]} FROM chunk c ORDER BY {KeyCursor.OrderBy(target, "c", descending: true)} LIMIT 1)
+            ), fresh AS (
+                {RecomputeStatement.PlainInsert(target, "chunk", $"NOT EXISTS (SELECT 1 FROM present p WHERE {keyMatch})")}
+                RETURNING 1
+            ), affected AS (
+                SELECT * FROM present
+            ), expected AS (
+                SELECT * FROM chunk e WHERE EXISTS (SELECT 1 FROM present p WHERE {keyMatch})
+            )
+            """;
+        return RecomputeStatement.Compose(target, leading, guarded: true, Select(target, "chunk", "fresh"), removal: false);
     }
 
     /// <summary>
@@ -114,8 +135,18 @@ internal static class ChunkStatements
         return filter;
     }
 
-    private static string Select(ReadModelTable table, string keys) => $"""
-        SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int4,
+    /// <summary>The next rows of the recompute query after the cursor, in key order (CTE <c>chunk</c>).</summary>
+    private static string Chunk(ReadModelTable target) => $"""
+        chunk AS MATERIALIZED (
+            SELECT {string.Join(", ", RecomputeStatement.ExpectedColumns(target).Select(c => "q." + c))} FROM {RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!)} AS q
+            WHERE $2::text[] IS NULL OR {KeyCursor.Row(target, "q")} > {KeyCursor.Parameter(target, 2)}
+            ORDER BY {KeyCursor.OrderBy(target, "q")}
+            LIMIT $3
+        )
+        """;
+
+    private static string Select(ReadModelTable table, string keys, string? inserted = null) => $"""
+        SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed){(inserted is null ? "" : $" + (SELECT count(*) FROM {inserted})")})::int4,
                (SELECT count(*) FROM {keys})::int4,
                (SELECT {KeyCursor.AsText(table, "c")} FROM {keys} c ORDER BY {KeyCursor.OrderBy(table, "c", descending: true)} LIMIT 1)
         """;

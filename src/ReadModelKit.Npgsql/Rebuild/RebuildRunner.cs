@@ -113,13 +113,14 @@ internal sealed class RebuildRunner(NpgsqlReadModelStore store, RebuildOptions o
         var done = run.RowsDone;
         long session = 0;
         var clock = Stopwatch.StartNew();
-        var sql = ChunkStatements.Backfill(target);
+        var bulk = ChunkStatements.BulkBackfill(target);
+        var guarded = ChunkStatements.Backfill(target);
         var tag = ReadModelKitDiagnostics.Tag(run.ProjectionName);
         while (state is RebuildRunState.Planned or RebuildRunState.Backfilling)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var expected = state;
-            var (next, read, last) = await transactions.InTransactionAsync(async (connection, transaction) =>
+            Task<(RebuildRunState Next, int Read, string[]? Last)> ChunkAsync(string sql) => transactions.InTransactionAsync(async (connection, transaction) =>
             {
                 var (_, read, last) = await transactions.ChunkAsync(connection, transaction, sql, cursor, DriftScope.All, cancellationToken).ConfigureAwait(false);
                 var next = read < options.ChunkSize ? RebuildRunState.CatchingUp : RebuildRunState.Backfilling;
@@ -129,7 +130,22 @@ internal sealed class RebuildRunner(NpgsqlReadModelStore store, RebuildOptions o
                 }
 
                 return (next, read, last);
-            }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken);
+
+            (RebuildRunState Next, int Read, string[]? Last) step;
+            try
+            {
+                step = await ChunkAsync(bulk).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // A live event inserted a key of this chunk after the chunk read which keys the new version holds: the chunk rolled back,
+                // and is redone with every row under the version guard, which keeps the newer write.
+                RebuildLog.ChunkRedone(logger, run.ProjectionName, run.Id, cursor is null ? "(start)" : string.Join("/", cursor), e.ConstraintName);
+                step = await ChunkAsync(guarded).ConfigureAwait(false);
+            }
+
+            var (next, read, last) = step;
             state = next;
             cursor = last ?? cursor;
             done += read;
