@@ -35,22 +35,29 @@ internal static class ChunkStatements
     /// </summary>
     public static string BulkBackfill(ReadModelTable target)
     {
-        var keyMatch = string.Join(" AND ", target.Keys.Select(k => $"p.{ReadModelTable.Quote(k.Name)} = e.{ReadModelTable.Quote(k.Name)}"));
+        // A hashed lookup, cheaper than an anti-join; a key with a NULL column matches nothing, as in the unique index (so it is inserted).
+        var held = $"coalesce({KeyCursor.Row(target, "e")} IN (SELECT * FROM present), false)";
         var leading = $"""
-            {Chunk(target)}, present AS MATERIALIZED (
+            {Chunk(target)}, tail AS MATERIALIZED (
+                SELECT {KeyCursor.Row(target, "c")[1..^1]} FROM chunk c ORDER BY {KeyCursor.OrderBy(target, "c", descending: true)} LIMIT 1
+            ), present AS MATERIALIZED (
                 SELECT {KeyCursor.Row(target, "t")[1..^1]} FROM {target.QualifiedName} t
                 WHERE ($2::text[] IS NULL OR {KeyCursor.Row(target, "t")} > {KeyCursor.Parameter(target, 2)})
-                  AND {KeyCursor.Row(target, "t")} <= (SELECT {KeyCursor.Row(target, "c")[1..^1]} FROM chunk c ORDER BY {KeyCursor.OrderBy(target, "c", descending: true)} LIMIT 1)
+                  AND {KeyCursor.Row(target, "t")} <= (SELECT * FROM tail)
             ), fresh AS (
-                {RecomputeStatement.PlainInsert(target, "chunk", $"NOT EXISTS (SELECT 1 FROM present p WHERE {keyMatch})")}
-                RETURNING 1
+                {RecomputeStatement.PlainInsert(target, "chunk", $"NOT {held}")}
             ), affected AS (
                 SELECT * FROM present
             ), expected AS (
-                SELECT * FROM chunk e WHERE EXISTS (SELECT 1 FROM present p WHERE {keyMatch})
+                SELECT * FROM chunk e WHERE {held}
             )
             """;
-        return RecomputeStatement.Compose(target, leading, guarded: true, Select(target, "chunk", "fresh"), removal: false);
+        var select = $"""
+            SELECT ((SELECT count(*) FROM chunk) - (SELECT count(*) FROM expected) + (SELECT count(*) FROM upserted))::int4,
+                   (SELECT count(*) FROM chunk)::int4,
+                   (SELECT {KeyCursor.AsText(target, "c")} FROM tail c)
+            """;
+        return RecomputeStatement.Compose(target, leading, guarded: true, select, removal: false);
     }
 
     /// <summary>
@@ -145,8 +152,8 @@ internal static class ChunkStatements
         )
         """;
 
-    private static string Select(ReadModelTable table, string keys, string? inserted = null) => $"""
-        SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed){(inserted is null ? "" : $" + (SELECT count(*) FROM {inserted})")})::int4,
+    private static string Select(ReadModelTable table, string keys) => $"""
+        SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int4,
                (SELECT count(*) FROM {keys})::int4,
                (SELECT {KeyCursor.AsText(table, "c")} FROM {keys} c ORDER BY {KeyCursor.OrderBy(table, "c", descending: true)} LIMIT 1)
         """;
