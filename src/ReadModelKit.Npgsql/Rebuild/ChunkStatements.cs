@@ -35,7 +35,8 @@ internal static class ChunkStatements
     /// </summary>
     public static string BulkBackfill(ReadModelTable target)
     {
-        // A hashed lookup, cheaper than an anti-join; a key with a NULL column matches nothing, as in the unique index (so it is inserted).
+        // A hashed lookup, cheaper than an anti-join, skipped when no key is held (the usual case); a key with a NULL column matches
+        // nothing, as in the unique index, so it is inserted.
         var held = $"coalesce({KeyCursor.Row(target, "e")} IN (SELECT * FROM present), false)";
         var leading = $"""
             {Chunk(target)}, tail AS MATERIALIZED (
@@ -45,17 +46,17 @@ internal static class ChunkStatements
                 WHERE ($2::text[] IS NULL OR {KeyCursor.Row(target, "t")} > {KeyCursor.Parameter(target, 2)})
                   AND {KeyCursor.Row(target, "t")} <= (SELECT * FROM tail)
             ), fresh AS (
-                {RecomputeStatement.PlainInsert(target, "chunk", $"NOT {held}")}
+                {RecomputeStatement.PlainInsert(target, "chunk", $"NOT EXISTS (SELECT 1 FROM present) OR NOT {held}")}
             ), affected AS (
                 SELECT * FROM present
             ), expected AS (
-                SELECT * FROM chunk e WHERE {held}
+                SELECT * FROM chunk e WHERE EXISTS (SELECT 1 FROM present) AND {held}
             )
             """;
         var select = $"""
-            SELECT ((SELECT count(*) FROM chunk) - (SELECT count(*) FROM expected) + (SELECT count(*) FROM upserted))::int4,
-                   (SELECT count(*) FROM chunk)::int4,
+            SELECT (s.read - (SELECT count(*) FROM expected) + (SELECT count(*) FROM upserted))::int4, s.read::int4,
                    (SELECT {KeyCursor.AsText(target, "c")} FROM tail c)
+            FROM (SELECT count(*) AS read FROM chunk) s
             """;
         return RecomputeStatement.Compose(target, leading, guarded: true, select, removal: false);
     }
