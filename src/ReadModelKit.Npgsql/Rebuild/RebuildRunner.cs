@@ -124,12 +124,7 @@ internal sealed class RebuildRunner(NpgsqlReadModelStore store, RebuildOptions o
             {
                 // A chunk and its progress commit together, so a chunk lost in a server crash is simply redone on resume: it need not
                 // wait for its commit to be flushed (one flush per chunk would be a large share of a backfill on a real disk).
-                using (var asynchronous = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, transaction))
-                {
-                    await asynchronous.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                var (_, read, last) = await transactions.ChunkAsync(connection, transaction, sql, cursor, DriftScope.All, cancellationToken).ConfigureAwait(false);
+                var (_, read, last) = await transactions.ChunkAsync(connection, transaction, sql, cursor, DriftScope.All, cancellationToken, asynchronousCommit: true).ConfigureAwait(false);
                 var next = read < options.ChunkSize ? RebuildRunState.CatchingUp : RebuildRunState.Backfilling;
                 if (!await runs.RecordStepAsync(connection, transaction, lease, expected, next, last, read, cancellationToken).ConfigureAwait(false))
                 {

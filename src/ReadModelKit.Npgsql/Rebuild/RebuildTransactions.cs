@@ -26,17 +26,27 @@ internal sealed class RebuildTransactions(NpgsqlReadModelStore store, RebuildOpt
     public Task ThrottleAsync(CancellationToken cancellationToken) =>
         options.ThrottleDelay > TimeSpan.Zero ? Task.Delay(options.ThrottleDelay, store.Time, cancellationToken) : Task.CompletedTask;
 
-    /// <summary>Runs one <see cref="ChunkStatements"/> statement after <paramref name="cursor"/> within <paramref name="scope"/>.</summary>
-    public async Task<(int Written, int Read, string[]? Last)> ChunkAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, string[]? cursor, DriftScope scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one <see cref="ChunkStatements"/> statement after <paramref name="cursor"/> within <paramref name="scope"/>; with
+    /// <paramref name="asynchronousCommit"/>, the transaction commits without waiting for its WAL flush (sent in the same round trip).
+    /// </summary>
+    public async Task<(int Written, int Read, string[]? Last)> ChunkAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, string[]? cursor, DriftScope scope, CancellationToken cancellationToken, bool asynchronousCommit = false)
     {
-        using var command = new NpgsqlCommand(sql, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = store.Time.GetUtcNow().UtcDateTime });
-        command.Parameters.Add(TextArray(cursor));
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = options.ChunkSize });
-        command.Parameters.Add(TextArray(scope.KeyPrefix.Count > 0 ? KeyCursor.ToText(scope.KeyPrefix) : null));
-        command.Parameters.Add(TextArray(scope.From is null ? null : KeyCursor.ToText(scope.From)));
-        command.Parameters.Add(TextArray(scope.To is null ? null : KeyCursor.ToText(scope.To)));
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var batch = new NpgsqlBatch(connection, transaction);
+        if (asynchronousCommit)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
+        }
+
+        var chunk = new NpgsqlBatchCommand(sql);
+        chunk.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = store.Time.GetUtcNow().UtcDateTime });
+        chunk.Parameters.Add(TextArray(cursor));
+        chunk.Parameters.Add(new NpgsqlParameter<int> { TypedValue = options.ChunkSize });
+        chunk.Parameters.Add(TextArray(scope.KeyPrefix.Count > 0 ? KeyCursor.ToText(scope.KeyPrefix) : null));
+        chunk.Parameters.Add(TextArray(scope.From is null ? null : KeyCursor.ToText(scope.From)));
+        chunk.Parameters.Add(TextArray(scope.To is null ? null : KeyCursor.ToText(scope.To)));
+        batch.BatchCommands.Add(chunk);
+        using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return (reader.GetInt32(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<string[]>(2));
     }
