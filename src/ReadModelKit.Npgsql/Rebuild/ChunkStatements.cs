@@ -6,7 +6,8 @@ using ReadModelKit.Npgsql.Sql;
 namespace ReadModelKit.Npgsql.Rebuild;
 
 /// <summary>
-/// The SQL of one key-ordered chunk, written through the apply path's recompute writer under the version guard. Both return one row:
+/// The SQL of one key-ordered chunk, written through the apply path's recompute writer under the version guard (the bulk backfill plainly
+/// inserts the keys the table lacks). Each returns one row:
 /// rows written, keys read, and the chunk's last key as <c>text[]</c> (null when the chunk was empty).
 /// Parameters: <c>$1</c> the time, <c>$2</c> the last key of the previous chunk (text[], or null for the first), <c>$3</c> the chunk size,
 /// then the scope's parameters.
