@@ -66,7 +66,22 @@ internal sealed class RebuildGate
         options.Map(run.ProjectionName, table.Mapping with { Schema = table.Schema, Table = view.PhysicalName(run.ToVersion) });
         var shadow = new NpgsqlReadModelStore(new ReadModelKitDataSource(_store.DataSource), options, [_store.GetProjection(run.ProjectionName)], _store.Time, _store.Loggers);
         await shadow.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        return await new DriftReconciler(shadow).CheckAsync(run.ProjectionName, new DriftCheckOptions { RecordIncidents = false }, cancellationToken).ConfigureAwait(false);
+        var check = new DriftCheckOptions { RecordIncidents = false };
+        if (_store.GetApplier(run.ProjectionName).Contract.Source is { Kind: Contracts.SourceKind.Outbox } source)
+        {
+            // Live events keep flowing: a difference the runners have not applied yet is a candidate, re-checked once they pass it.
+            check.SourcePosition = (connection, token) => OutboxPositionAsync(connection, source.Name, token);
+        }
+
+        return await new DriftReconciler(shadow).CheckAsync(run.ProjectionName, check, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The newest transaction of the stream visible in the check's snapshot: where the projection's checkpoints must get to.</summary>
+    private async Task<long> OutboxPositionAsync(NpgsqlConnection connection, string stream, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand($"SELECT coalesce(max(tx_id::text::int8), 0) FROM {_store.SchemaIdentifier.Quoted}.outbox WHERE stream = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private static async Task<long> CountAsync(NpgsqlConnection connection, string physical, ReadModelTable table, CancellationToken cancellationToken)

@@ -23,6 +23,7 @@ public sealed class RebuildOrchestrator
     private readonly RebuildOptions _options;
     private readonly RebuildRunStore _runs;
     private readonly RebuildGate _gate;
+    private readonly OutboxReplay _replay;
     private readonly ILogger _logger;
 
     internal RebuildOrchestrator(NpgsqlReadModelStore store, RebuildOptions options)
@@ -31,6 +32,7 @@ public sealed class RebuildOrchestrator
         _options = options;
         _runs = new RebuildRunStore(store.DataSource, store.SchemaIdentifier);
         _gate = new RebuildGate(store, options);
+        _replay = new OutboxReplay(store, options, _runs);
         _logger = store.Loggers.CreateLogger("ReadModelKit.Npgsql.Rebuild");
     }
 
@@ -111,8 +113,15 @@ public sealed class RebuildOrchestrator
         var applier = _store.GetApplier(projectionName);
         var table = applier.Table;
         CheckMethod(applier.Contract);
-        CheckCommuteRule(table);
-        var estimate = await ProbeRecomputeQueryAsync(table, cancellationToken).ConfigureAwait(false);
+        var replay = applier.Contract.Rebuild == RebuildMethod.ReplayEvents;
+        if (!replay)
+        {
+            CheckCommuteRule(table);
+        }
+
+        var estimate = replay
+            ? await _replay.PlanAsync(applier, cancellationToken).ConfigureAwait(false)
+            : await ProbeRecomputeQueryAsync(table, cancellationToken).ConfigureAwait(false);
         await AdoptAsync(projectionName, cancellationToken).ConfigureAwait(false);
         var view = new StableView(table);
         var run = await SwitchAsync(projectionName, view, async (connection, transaction) =>
@@ -140,7 +149,7 @@ public sealed class RebuildOrchestrator
                 throw new IncompatibleViewShapeException(projectionName, view.Display, problems);
             }
 
-            var planned = await _runs.InsertPlannedAsync(connection, transaction, projectionName, from, to, RebuildMethod.BackfillFromCanonicalTables, estimate, cancellationToken).ConfigureAwait(false)
+            var planned = await _runs.InsertPlannedAsync(connection, transaction, projectionName, from, to, applier.Contract.Rebuild, estimate, cancellationToken).ConfigureAwait(false)
                 ?? throw new RebuildAlreadyRunningException(projectionName, (await _runs.GetActiveAsync(null, null, projectionName, false, cancellationToken).ConfigureAwait(false))!);
             await _runs.SetVersionsAsync(connection, transaction, projectionName, from, [.. versions.Fed, to], cancellationToken).ConfigureAwait(false);
             return planned;
@@ -178,7 +187,10 @@ public sealed class RebuildOrchestrator
         try
         {
             var view = new StableView(table);
-            var state = await BackfillAsync(run, lease, table.WithTable(view.PhysicalName(run.ToVersion)), progress, cancellationToken).ConfigureAwait(false);
+            var target = table.WithTable(view.PhysicalName(run.ToVersion));
+            var state = run.Method == RebuildMethod.ReplayEvents
+                ? await _replay.RunAsync(run, lease, target, progress, cancellationToken).ConfigureAwait(false)
+                : await BackfillAsync(run, lease, target, progress, cancellationToken).ConfigureAwait(false);
             if (state == RebuildRunState.CatchingUp)
             {
                 // Live writes reached the new version all along, so no event needs replaying; deletes made before the rebuild started
@@ -242,10 +254,10 @@ public sealed class RebuildOrchestrator
 
             ReadModelKitDiagnostics.RebuildFailures.Add(1, ReadModelKitDiagnostics.Tag(projectionName));
             RebuildLog.RunError(_logger, projectionName, run.Id, ex);
-            if (ex is PostgresException { SqlState: [ '4', '2', ..] or [ '2', '2', ..] } permanent)
+            if (ex is PostgresException { SqlState: [ '4', '2', ..] or [ '2', '2', ..] } or OutboxPrunedForReplayException)
             {
-                // The recompute query or the new table is wrong (a syntax or data error): retrying the same chunk cannot help.
-                await EndAsync(projectionName, "fail", run.Id, RebuildRunState.Failed, permanent.Message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                // The recompute query or the new table is wrong (a syntax or data error), or the events to replay are gone: retrying cannot help.
+                await EndAsync(projectionName, "fail", run.Id, RebuildRunState.Failed, ex is PostgresException permanent ? permanent.Message : ex.Message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
             }
             else
             {
@@ -526,6 +538,7 @@ public sealed class RebuildOrchestrator
             }
 
             await _runs.SetVersionsAsync(connection, transaction, projectionName, run.FromVersion, versions.Fed.Where(v => v != run.ToVersion).ToList(), cancellationToken).ConfigureAwait(false);
+            await _replay.ForgetAsync(connection, transaction, run, cancellationToken).ConfigureAwait(false);
             if (!_options.KeepTables)
             {
                 await view.DropAsync(connection, transaction, run.ToVersion, cancellationToken).ConfigureAwait(false);
@@ -599,7 +612,7 @@ public sealed class RebuildOrchestrator
 
     private static void CheckMethod(ProjectionContract contract)
     {
-        if (contract.Rebuild != RebuildMethod.BackfillFromCanonicalTables)
+        if (contract.Rebuild is not (RebuildMethod.BackfillFromCanonicalTables or RebuildMethod.ReplayEvents))
         {
             throw new RebuildMethodNotSupportedException(contract.Name, contract.Rebuild);
         }

@@ -67,7 +67,7 @@ internal static class RebuildRunCommands
         RebuildRun run;
         try
         {
-            run = await RebuildProgressDisplay.RunAsync(context, parse, title, "row(s)", progress => store.Rebuilds.RunAsync(name, progress, cancellationToken)).ConfigureAwait(false);
+            run = await RebuildProgressDisplay.RunAsync(context, parse, title, RebuildRunView.From(active)?.Unit ?? "row(s)", progress => store.Rebuilds.RunAsync(name, progress, cancellationToken)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -1,0 +1,157 @@
+using ReadModelKit.Contracts;
+using ReadModelKit.Lifecycle;
+using ReadModelKit.Npgsql.Rebuild;
+using ReadModelKit.Npgsql.Tests.Infrastructure;
+
+namespace ReadModelKit.Npgsql.Tests.Rebuild;
+
+/// <summary>Rebuild by outbox replay: own checkpoints from the start, live events flowing, resume, lifecycle, cancel.</summary>
+public sealed class ReplayTests(PostgresSchemaFixture db) : IClassFixture<PostgresSchemaFixture>
+{
+    [Fact]
+    public async Task A_replay_rebuild_converges_to_the_serving_version_while_live_events_flow_then_cuts_over()
+    {
+        var bed = await ReplayBeds.CreateAsync(db, "rp_full", chunk: 50);
+        await using var live = new LiveRunner(bed);
+        await ReplayBeds.CommandsAsync(bed, 0, 240);
+        await live.CaughtUpAsync();
+
+        var before = await ReplayBeds.EventsAsync(db, bed);
+        var planned = await bed.Rebuilds.StartAsync(bed.Name);
+        Assert.Equal((RebuildRunState.Planned, RebuildMethod.ReplayEvents, 1, 2), (planned.State, planned.Method, planned.FromVersion, planned.ToVersion));
+        Assert.NotNull(planned.EstimatedRows);
+        Assert.Equal([1, 2], (await bed.Rebuilds.GetVersionsAsync(bed.Name)).Fed);
+
+        // Commands keep coming while the replay runs; each reaches both versions through the live feed.
+        using var stop = new CancellationTokenSource();
+        var commands = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                await bed.CommandAsync("t1", i % 60, "during-" + i);
+                if (i % 7 == 0)
+                {
+                    await bed.CommandDeleteAsync("t2", i % 30);
+                }
+            }
+        });
+        var reports = new List<RebuildProgress>();
+        var run = await bed.Rebuilds.RunAsync(bed.Name, new SyncProgress(reports.Add));
+        await stop.CancelAsync();
+        await commands;
+        await live.CaughtUpAsync();
+
+        Assert.True(run.GatePassed, run.GateReport);
+        Assert.Equal(RebuildRunState.Ready, run.State);
+        Assert.NotNull(run.ReplayTo);
+        Assert.InRange(run.RowsDone, before, await ReplayBeds.EventsAsync(db, bed));
+        Assert.All(reports, r => Assert.Equal(RebuildRunState.Replaying, r.State));
+        Assert.Equal(reports.Select(r => r.RowsDone).Order(), reports.Select(r => r.RowsDone));
+        Assert.Equal(await bed.RowsAsync(bed.Name + "_v1"), await bed.RowsAsync(bed.Name + "_v2"));
+        Assert.Equal(await bed.ExpectedLiveAsync(), await bed.LiveRowsAsync(bed.Name + "_v2"));
+        Assert.Equal(0L, await ReplayBeds.TrackRowsAsync(db, bed));
+
+        await bed.Rebuilds.CutoverAsync(bed.Name);
+        await bed.CommandAsync("t1", 1, "after-cutover");
+        await live.CaughtUpAsync();
+        Assert.Equal(await bed.ExpectedLiveAsync(), await bed.LiveRowsAsync(bed.Name));
+        Assert.Equal(await bed.RowsAsync(bed.Name + "_v2"), await bed.RowsAsync(bed.Name + "_v1"));
+    }
+
+    [Fact]
+    public async Task A_stopped_replay_resumes_on_another_node_from_its_checkpoint_without_replaying_twice()
+    {
+        var bed = await ReplayBeds.CreateAsync(db, "rp_resume", chunk: 20);
+        await using var live = new LiveRunner(bed);
+        await ReplayBeds.CommandsAsync(bed, 0, 200);
+        await live.CaughtUpAsync();
+        await bed.Rebuilds.StartAsync(bed.Name);
+
+        using var stop = new CancellationTokenSource();
+        var first = new List<RebuildProgress>();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bed.Rebuilds.RunAsync(bed.Name, new SyncProgress(p =>
+        {
+            first.Add(p);
+            if (first.Count == 3)
+            {
+                stop.Cancel();
+            }
+        }), stop.Token));
+
+        var stopped = (await bed.Rebuilds.GetRunAsync(bed.Name))!;
+        var track = await ReplayBeds.TrackPositionAsync(db, bed);
+        Assert.Equal((RebuildRunState.Replaying, ProjectionState.Rebuilding, first[2].RowsDone, (string?)null), (stopped.State, stopped.Lifecycle, stopped.RowsDone, stopped.Owner));
+        Assert.True(track > 0, "the replay's checkpoint advanced");
+
+        var other = await bed.OtherNodeAsync("node-b", o => o.ChunkSize = 20);
+        var second = new List<RebuildProgress>();
+        var run = await other.RunAsync(bed.Name, new SyncProgress(second.Add));
+
+        Assert.Equal(RebuildRunState.Ready, run.State);
+        Assert.InRange(second[0].RowsDone - stopped.RowsDone, 1, 20);
+        Assert.Equal(await ReplayBeds.EventsAsync(db, bed), run.RowsDone);
+        Assert.Equal(stopped.ReplayTo, run.ReplayTo);
+        Assert.Equal(await bed.RowsAsync(bed.Name + "_v1"), await bed.RowsAsync(bed.Name + "_v2"));
+    }
+
+    [Fact]
+    public async Task A_replaying_run_is_rebuilding_not_live_and_cancel_stops_it_with_nothing_left()
+    {
+        var bed = await ReplayBeds.CreateAsync(db, "rp_cancel", chunk: 10);
+        await using var live = new LiveRunner(bed);
+        await ReplayBeds.CommandsAsync(bed, 0, 50);
+        await live.CaughtUpAsync();
+        await bed.Rebuilds.StartAsync(bed.Name);
+
+        RebuildRun? during = null;
+        RebuildRun? cancelled = null;
+        var run = await bed.Rebuilds.RunAsync(bed.Name, new SyncProgress(p =>
+        {
+            if (during is null)
+            {
+                during = bed.Rebuilds.GetRunAsync(bed.Name).GetAwaiter().GetResult();
+                cancelled = bed.Rebuilds.CancelAsync(bed.Name).GetAwaiter().GetResult();
+            }
+        }));
+
+        Assert.Equal((RebuildRunState.Replaying, ProjectionState.Rebuilding, true), (during!.State, during.Lifecycle, during.IsActive));
+        Assert.Equal(RebuildRunState.Cancelled, cancelled!.State);
+        Assert.Equal((RebuildRunState.Cancelled, during.RowsDone), (run.State, run.RowsDone));
+        Assert.InRange(run.RowsDone, 1, 10);
+        Assert.Equal([1], (await bed.Rebuilds.GetVersionsAsync(bed.Name)).Fed);
+        Assert.Null(await bed.RelKindAsync(bed.Name + "_v2"));
+        Assert.Equal(0L, await ReplayBeds.TrackRowsAsync(db, bed));
+
+        // Nothing is left behind: a new replay starts from the start again.
+        await bed.Rebuilds.StartAsync(bed.Name);
+        Assert.Equal(RebuildRunState.Ready, (await bed.Rebuilds.RunAsync(bed.Name)).State);
+    }
+
+    [Theory]
+    [InlineData(RebuildRunState.Planned, ProjectionState.Rebuilding)]
+    [InlineData(RebuildRunState.Backfilling, ProjectionState.Rebuilding)]
+    [InlineData(RebuildRunState.Replaying, ProjectionState.Rebuilding)]
+    [InlineData(RebuildRunState.CatchingUp, ProjectionState.Rebuilding)]
+    [InlineData(RebuildRunState.Validating, ProjectionState.Rebuilding)]
+    [InlineData(RebuildRunState.Ready, ProjectionState.Live)]
+    [InlineData(RebuildRunState.CutOver, ProjectionState.Live)]
+    [InlineData(RebuildRunState.Retired, ProjectionState.Retired)]
+    [InlineData(RebuildRunState.Failed, ProjectionState.Faulted)]
+    public void Every_state_before_ready_is_rebuilding(RebuildRunState state, ProjectionState lifecycle)
+    {
+        var run = new RebuildRun { Id = 1, ProjectionName = "p", FromVersion = 1, ToVersion = 2, Method = RebuildMethod.ReplayEvents, State = state, CreatedAt = DateTimeOffset.UnixEpoch };
+
+        Assert.Equal(lifecycle, run.Lifecycle);
+    }
+
+    [Fact]
+    public async Task A_replay_of_a_projection_that_reads_no_outbox_is_refused()
+    {
+        var bed = await RebuildBed.CreateAsync(db, "rp_broker", method: RebuildMethod.ReplayEvents);
+
+        var error = await Assert.ThrowsAsync<RebuildMethodNotSupportedException>(() => bed.Rebuilds.StartAsync(bed.Name));
+
+        Assert.Equal("Projection 'rp_broker' reads BrokerTopic 'case-events', so there is no outbox stream to replay it from. Rebuild it by backfill (contract Rebuild = BackfillFromCanonicalTables, with a RecomputeSql).", error.Message);
+        Assert.Null(await bed.Rebuilds.GetRunAsync(bed.Name));
+    }
+}
