@@ -6,7 +6,8 @@ using ReadModelKit.Npgsql.Mapping;
 namespace ReadModelKit.Npgsql.Rebuild;
 
 /// <summary>
-/// The checks a new version must pass before a cutover: a drift check of the new version against the source (clean, or under
+/// The checks a new version must pass before a cutover: a drift check of the new version against the source (against the serving
+/// version when the mapping has no recompute query; clean, or under
 /// <see cref="RebuildOptions.MaxDriftShare"/>), the projection's lag under the contract's maximum, row counts of both versions, and the
 /// application's optional callback.
 /// </summary>
@@ -25,10 +26,14 @@ internal sealed class RebuildGate
     {
         var failures = new List<string>();
         var name = run.ProjectionName;
-        var drift = await CheckNewVersionAsync(run, table, view, cancellationToken).ConfigureAwait(false);
+        // Without a recompute query (a projection rebuilt by replay only) the serving version is the reference.
+        var againstServing = table.Mapping.RecomputeSql is null;
+        var drift = againstServing
+            ? await CompareWithServingAsync(run, table, view, cancellationToken).ConfigureAwait(false)
+            : await CheckNewVersionAsync(run, table, view, cancellationToken).ConfigureAwait(false);
         if (!drift.Clean && drift.DriftShare > _options.MaxDriftShare)
         {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"the new version v{run.ToVersion} differs from the source in {drift.Total} of {drift.CheckedRows} row(s) (missing {drift.Missing}, extra {drift.Extra}, changed {drift.Changed}; share {drift.DriftShare:P3}, allowed {_options.MaxDriftShare:P3}). Look at the differences (a projection whose events disagree with its recompute query, or writes bypassing the library), fix the cause, then run RunAsync again to re-validate; or cancel and rebuild."));
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"the new version v{run.ToVersion} differs from {(againstServing ? $"the serving version v{run.FromVersion}" : "the source")} in {drift.Total} of {drift.CheckedRows} row(s) (missing {drift.Missing}, extra {drift.Extra}, changed {drift.Changed}; share {drift.DriftShare:P3}, allowed {_options.MaxDriftShare:P3}). Look at the differences (a projection whose events disagree with its recompute query, or writes bypassing the library), fix the cause, then run RunAsync again to re-validate; or cancel and rebuild."));
         }
 
         var freshness = await _store.Freshness.GetAsync(name, cancellationToken).ConfigureAwait(false);
@@ -57,6 +62,13 @@ internal sealed class RebuildGate
         }
 
         return new RebuildGateReport { Failures = failures, Drift = drift, OldRows = oldRows, NewRows = newRows, LagSeconds = freshness.LagSeconds };
+    }
+
+    private async Task<DriftReport> CompareWithServingAsync(RebuildRun run, ReadModelTable table, StableView view, CancellationToken cancellationToken)
+    {
+        var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        return await VersionComparison.CompareAsync(connection, table, view.Physical(run.FromVersion), view.Physical(run.ToVersion), _store.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A drift check through the reconciler's public API, of a store whose mapping points at the new version's table.</summary>

@@ -127,6 +127,31 @@ public sealed class ReplayTests(PostgresSchemaFixture db) : IClassFixture<Postgr
         Assert.Equal(RebuildRunState.Ready, (await bed.Rebuilds.RunAsync(bed.Name)).State);
     }
 
+    [Fact]
+    public async Task Without_a_recompute_query_the_gate_compares_the_replayed_version_with_the_serving_one()
+    {
+        var bed = await RebuildBed.CreateAsync(db, "rp_norecompute", o => o.ChunkSize = 25, m => m with { RecomputeSql = null, RecomputeReturnsVersion = false }, RebuildMethod.ReplayEvents, outbox: true);
+        await using var live = new LiveRunner(bed);
+        await ReplayBeds.CommandsAsync(bed, 0, 60);
+        await live.CaughtUpAsync();
+        await bed.Rebuilds.StartAsync(bed.Name);
+
+        var clean = await bed.Rebuilds.RunAsync(bed.Name);
+
+        Assert.Equal(RebuildRunState.Ready, clean.State);
+        Assert.Equal("Gate PASSED: drift missing 0, extra 0, changed 0 of 48 row(s); rows old 48, new 48;", clean.GateReport!.Split(" lag ")[0]);
+
+        // A write around the library into the serving version: the replayed version no longer matches it.
+        await bed.Rebuilds.CancelAsync(bed.Name);
+        await db.ExecuteAsync($"UPDATE {bed.Name}_v1 SET status = 'edited by hand' WHERE tenant_id = 't1' AND case_id = 1");
+        await bed.Rebuilds.StartAsync(bed.Name);
+
+        var refused = await bed.Rebuilds.RunAsync(bed.Name);
+
+        Assert.Equal((RebuildRunState.Validating, false), (refused.State, refused.GatePassed));
+        Assert.Contains("the new version v3 differs from the serving version v1 in 1 of 48 row(s) (missing 0, extra 0, changed 1;", refused.GateReport);
+    }
+
     [Theory]
     [InlineData(RebuildRunState.Planned, ProjectionState.Rebuilding)]
     [InlineData(RebuildRunState.Backfilling, ProjectionState.Rebuilding)]
