@@ -1,6 +1,6 @@
-using ReadModelKit.Contracts;
 using System.CommandLine;
 using System.Globalization;
+using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql.Rebuild;
 using Spectre.Console;
 
