@@ -2,14 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Npgsql;
-using ReadModelKit.Changes;
-using ReadModelKit.Contracts;
 using ReadModelKit.Events;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Rebuild;
 using ReadModelKit.Npgsql.Runner;
-using ReadModelKit.Projections;
 using ReadModelKit.Testing.Postgres;
 
 namespace ReadModelKit.Benchmarks.Rebuild;
@@ -126,7 +123,7 @@ internal static class ReplayBenchmarkRun
         var options = new NpgsqlReadModelOptions { Schema = schema + "_rmk" };
         options.Map(name, new ReadModelTableMapping { Table = name, KeyColumns = ["tenant_id", "case_id"], ValueColumns = ["status", "title"] });
         options.Rebuild.ChunkSize = BatchSize;
-        var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(dataSource), options, [new ReplayProjection(name)], TimeProvider.System);
+        var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(dataSource), options, [new EndToEnd.BenchCaseProjection(Stream, name)], TimeProvider.System);
         await store.InitializeAsync();
         return store;
     }
@@ -150,27 +147,5 @@ internal static class ReplayBenchmarkRun
     private sealed class Progress(Action<RebuildProgress> report) : IProgress<RebuildProgress>
     {
         public void Report(RebuildProgress value) => report(value);
-    }
-
-    /// <summary>A case list fed by the benchmark's outbox stream, rebuilt by replay.</summary>
-    private sealed class ReplayProjection(string name) : IProjection
-    {
-        public ProjectionContract Contract { get; } = new()
-        {
-            Name = name,
-            Source = new ProjectionSource(SourceKind.Outbox, Stream),
-            OrderingScope = ["tenant_id", "case_id"],
-            Idempotency = IdempotencyMode.Checkpoint,
-            Rebuild = RebuildMethod.ReplayEvents,
-        };
-
-        public IEnumerable<RowChange> Project(EventEnvelope envelope)
-        {
-            var payload = envelope.Payload;
-            yield return RowChange.Upsert(
-                new RowKey(payload.GetProperty("t").GetString()!, payload.GetProperty("c").GetInt32()),
-                envelope.Version,
-                new Dictionary<string, object?> { ["status"] = payload.GetProperty("s").GetString(), ["title"] = payload.GetProperty("n").GetString() });
-        }
     }
 }
