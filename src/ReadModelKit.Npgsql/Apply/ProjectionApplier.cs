@@ -150,8 +150,8 @@ public sealed class ProjectionApplier
         return await ApplyPlanAsync(connection, transaction, plan, events, null, partition, replay: true, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Whether batch statements are prepared (<see cref="ApplierOptions.PrepareStatements"/>).</summary>
-    internal bool PrepareStatements => _options.PrepareStatements;
+    /// <summary>The applier's settings (statement preparation, transient retries), for writers that apply batches beside it.</summary>
+    internal ApplierOptions Options => _options;
 
     /// <summary>Projects <paramref name="events"/> (with the handler retries of the options) without touching the database.</summary>
     internal BatchPlan Plan(IReadOnlyList<EventEnvelope> events) =>

@@ -5,6 +5,7 @@ using ReadModelKit.Events;
 using ReadModelKit.Npgsql.Apply;
 using ReadModelKit.Npgsql.Maintenance;
 using ReadModelKit.Npgsql.Mapping;
+using ReadModelKit.Npgsql.Resilience;
 
 namespace ReadModelKit.Npgsql.Rebuild;
 
@@ -40,12 +41,31 @@ internal sealed class ReplayBatch
 
     private string Stream => _applier.Contract.Source.Name;
 
-    /// <summary>Applies <paramref name="events"/> read after <paramref name="expected"/>; returns the new checkpoint, or null when the run is no longer this node's.</summary>
+    /// <summary>
+    /// Applies <paramref name="events"/> read after <paramref name="expected"/>, retrying transient errors (a deadlock with a live batch, a
+    /// lost connection) as the applier does; returns the new checkpoint, or null when the run is no longer this node's.
+    /// </summary>
     /// <exception cref="OutboxPrunedForReplayException">The stream was pruned past <paramref name="expected"/>.</exception>
     public async Task<StreamPosition?> ApplyAsync(IReadOnlyList<EventEnvelope> events, StreamPosition expected, CancellationToken cancellationToken)
     {
         var plan = _applier.Plan(events);
         _applier.ThrowIfHalting(plan);
+        var options = _applier.Options;
+        for (var retry = 0; ; retry++)
+        {
+            try
+            {
+                return await ApplyOnceAsync(plan, events, expected, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (retry < options.MaxTransientRetries && TransientErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(Backoff.Delay(options.TransientRetryDelay, options.MaxTransientRetryDelay, retry), _store.Time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<StreamPosition?> ApplyOnceAsync(BatchPlan plan, IReadOnlyList<EventEnvelope> events, StreamPosition expected, CancellationToken cancellationToken)
+    {
         var now = _store.Time.GetUtcNow();
         var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
@@ -62,7 +82,7 @@ internal sealed class ReplayBatch
         long? checkpoint;
         try
         {
-            if (_applier.PrepareStatements)
+            if (_applier.Options.PrepareStatements)
             {
                 await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -84,7 +84,7 @@ internal static class RebuildRunCommands
             RebuildRunState.Validating => (ReadModelKitExitCodes.GateFailed, $"Cutover is refused until the gate passes: fix the cause, then rebuild run {name} validates again; or rebuild cancel {name}."),
             _ => (ReadModelKitExitCodes.Failed, $"The run ended {run.State}{(run.Error is null ? string.Empty : ": " + run.Error)}. rebuild start {name} starts a new one."),
         };
-        var text = $"{name}: {view.Summary()}; {run.RowsDone} row(s) backfilled.{Environment.NewLine}{run.GateReport ?? "No gate report."}{Environment.NewLine}{next}";
+        var text = $"{name}: {view.Summary()}; {run.RowsDone} {(run.Method == RebuildMethod.ReplayEvents ? "event(s) replayed" : "row(s) backfilled")}.{Environment.NewLine}{run.GateReport ?? "No gate report."}{Environment.NewLine}{next}";
         await RebuildOutput.WriteAsync(context, parse, store, name, action, run, text, cancellationToken).ConfigureAwait(false);
         return code;
     }
