@@ -17,9 +17,11 @@ public sealed class RebuildBed
 
     private readonly RebuildMethod _method;
     private readonly string? _stream;
+    private readonly Func<ReadModelTableMapping, ReadModelTableMapping>? _mapping;
 
-    private RebuildBed(PostgresSchemaFixture db, string name, NpgsqlReadModelStore store, RebuildMethod method, string? stream)
+    private RebuildBed(PostgresSchemaFixture db, string name, NpgsqlReadModelStore store, RebuildMethod method, string? stream, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping)
     {
+        _mapping = mapping;
         _db = db;
         Name = name;
         Store = store;
@@ -49,12 +51,12 @@ public sealed class RebuildBed
 
         var stream = outbox ? name : null;
         var store = await StoreAsync(db, name, rebuild, mapping, method, nodeId, createTables, stream);
-        return new RebuildBed(db, name, store, method, stream);
+        return new RebuildBed(db, name, store, method, stream, mapping);
     }
 
-    /// <summary>Another node's store over the same tables (for crash, resume and lease tests).</summary>
+    /// <summary>Another node's store over the same tables and mapping (for crash, resume and lease tests).</summary>
     public async Task<RebuildOrchestrator> OtherNodeAsync(string nodeId, Action<RebuildOptions>? rebuild = null) =>
-        (await StoreAsync(_db, Name, o => { rebuild?.Invoke(o); o.NodeId = nodeId; }, null, _method, nodeId, createTable: false, _stream)).Rebuilds;
+        (await StoreAsync(_db, Name, o => { rebuild?.Invoke(o); o.NodeId = nodeId; }, _mapping, _method, nodeId, createTable: false, _stream)).Rebuilds;
 
     private static async Task<NpgsqlReadModelStore> StoreAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping, RebuildMethod method, string? nodeId, bool createTable, string? stream)
     {
