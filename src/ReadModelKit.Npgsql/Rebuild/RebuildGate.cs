@@ -83,6 +83,9 @@ internal sealed class RebuildGate
         {
             // Live events keep flowing: a difference the runners have not applied yet is a candidate, re-checked once they pass it.
             check.SourcePosition = (connection, token) => OutboxPositionAsync(connection, source.Name, token);
+
+            // Waiting is bounded well inside the run's lease, which the gate's verdict is fenced by.
+            check.CatchUpTimeout = TimeSpan.FromTicks(Math.Min(check.CatchUpTimeout.Ticks, _options.LeaseDuration.Ticks / 2));
         }
 
         return await new DriftReconciler(shadow).CheckAsync(run.ProjectionName, check, cancellationToken).ConfigureAwait(false);
