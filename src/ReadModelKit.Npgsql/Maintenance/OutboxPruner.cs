@@ -111,7 +111,8 @@ public sealed class OutboxPruner
         var known = _store.ProjectionNames.ToArray();
         var schema = _store.SchemaIdentifier.Quoted;
 
-        // Per reader: its partition count (from the lease rows; 1 before a runner started), its checkpoint rows, their minimum.
+        // Per reader: its partition count (from the lease rows; 1 before a runner started), its live checkpoint rows, and the minimum
+        // over all its checkpoint rows (a rebuild replaying the stream keeps its own track).
         // Outbox runners of projections this store does not know count as readers of every stream.
         using var command = _store.DataSource.CreateCommand($"""
             WITH reader AS (
@@ -121,7 +122,7 @@ public sealed class OutboxPruner
             )
             SELECT r.name,
                    coalesce((SELECT max(l.partition_count) FROM {schema}.lease l WHERE l.projection_name = r.name), 1),
-                   (SELECT count(*) FROM {schema}.checkpoint c WHERE c.projection_name = r.name),
+                   (SELECT count(*) FROM {schema}.checkpoint c WHERE c.projection_name = r.name AND c.track = ''),
                    (SELECT min(c.position) FROM {schema}.checkpoint c WHERE c.projection_name = r.name)
             FROM reader r
             """);
