@@ -5,7 +5,7 @@ using ReadModelKit.Benchmarks.Apply;
 // Run one scenario: dotnet run -c Release --project benchmarks/ReadModelKit.Benchmarks -- --filter '*InboxApply*'
 // Apply methods round-robin with per-round ratios (and row checks): ... -- --interleaved 7   (one round, a smoke test: -- --check)
 // End to end (outbox → runner → read model): ... -- end-to-end
-// Rebuild: 1M-row backfill vs CREATE TABLE AS, reader blocking during cutover: ... -- rebuild [--rows 1000000]
+// Rebuild: 1M-row backfill vs CREATE TABLE AS (interleaved rounds), reader blocking during cutover: ... -- rebuild [--rows 1000000] [--rounds 7] [--chunk-size N] [--backfill-only]
 // Rebuild by outbox replay: replay rate vs live apply rate of the same stream, per round: ... -- rebuild-replay [--events 200000] [--rounds 3]
 // Drift checks round-robin with per-round ratios to the naive join (quick, for profiling): ... -- --drift-interleaved 5
 // A clean same-database check at scale against the naive join in the same run: ... -- --drift-large 2 10000000

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql.Mapping;
@@ -41,8 +42,8 @@ public sealed class RebuildBed
         RecomputeReturnsVersion = true,
     };
 
-    /// <param name="stream">An outbox stream the projection reads (named after the bed), or null for events handed to the applier.</param>
-    public static async Task<RebuildBed> CreateAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild = null, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping = null, RebuildMethod method = RebuildMethod.BackfillFromCanonicalTables, string? nodeId = null, bool createTables = true, bool outbox = false)
+    /// <param name="outbox">Whether the projection reads an outbox stream (named after the bed) instead of events handed to the applier.</param>
+    public static async Task<RebuildBed> CreateAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild = null, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping = null, RebuildMethod method = RebuildMethod.BackfillFromCanonicalTables, string? nodeId = null, bool createTables = true, bool outbox = false, ILoggerFactory? loggers = null)
     {
         if (createTables)
         {
@@ -50,15 +51,15 @@ public sealed class RebuildBed
         }
 
         var stream = outbox ? name : null;
-        var store = await StoreAsync(db, name, rebuild, mapping, method, nodeId, createTables, stream);
+        var store = await StoreAsync(db, name, rebuild, mapping, method, nodeId, createTables, stream, loggers);
         return new RebuildBed(db, name, store, method, stream, mapping);
     }
 
     /// <summary>Another node's store over the same tables and mapping (for crash, resume and lease tests).</summary>
     public async Task<RebuildOrchestrator> OtherNodeAsync(string nodeId, Action<RebuildOptions>? rebuild = null) =>
-        (await StoreAsync(_db, Name, o => { rebuild?.Invoke(o); o.NodeId = nodeId; }, _mapping, _method, nodeId, createTable: false, _stream)).Rebuilds;
+        (await StoreAsync(_db, Name, o => { rebuild?.Invoke(o); o.NodeId = nodeId; }, _mapping, _method, nodeId, createTable: false, _stream, loggers: null)).Rebuilds;
 
-    private static async Task<NpgsqlReadModelStore> StoreAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping, RebuildMethod method, string? nodeId, bool createTable, string? stream)
+    private static async Task<NpgsqlReadModelStore> StoreAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping, RebuildMethod method, string? nodeId, bool createTable, string? stream, ILoggerFactory? loggers)
     {
         var contract = CaseListProjection.ContractFor(name, IdempotencyMode.Inbox) with { Rebuild = method };
         if (stream is not null)
@@ -71,7 +72,7 @@ public sealed class RebuildBed
             o.Mappings[name] = (mapping ?? (m => m))(Mapping(name));
             o.Rebuild.NodeId = nodeId ?? "node-a";
             rebuild?.Invoke(o.Rebuild);
-        });
+        }, loggers: loggers);
     }
 
     /// <summary>Seeds <paramref name="count"/> cases in the source and the read model (one event each), versions 1.</summary>
