@@ -1,5 +1,6 @@
 using ReadModelKit.Contracts;
 using ReadModelKit.Lifecycle;
+using ReadModelKit.Npgsql.Freshness;
 using ReadModelKit.Npgsql.Rebuild;
 using ReadModelKit.Npgsql.Tests.Infrastructure;
 
@@ -150,6 +151,30 @@ public sealed class ReplayTests(PostgresSchemaFixture db) : IClassFixture<Postgr
 
         Assert.Equal((RebuildRunState.Validating, false), (refused.State, refused.GatePassed));
         Assert.Contains("the new version v3 differs from the serving version v1 in 1 of 48 row(s) (missing 0, extra 0, changed 1;", refused.GateReport);
+    }
+
+    [Fact]
+    public async Task The_status_reads_Rebuilding_not_Live_while_a_replay_runs()
+    {
+        var bed = await ReplayBeds.CreateAsync(db, "rp_status", chunk: 10);
+        await using var live = new LiveRunner(bed);
+        await ReplayBeds.CommandsAsync(bed, 0, 30);
+        await live.CaughtUpAsync();
+        var before = await bed.Store.Freshness.GetStatusAsync(bed.Name);
+        var planned = await bed.Rebuilds.StartAsync(bed.Name);
+
+        var during = new List<(ProjectionState State, ActiveRebuild? Run, ProjectionState Freshness)>();
+        var run = await bed.Rebuilds.RunAsync(bed.Name, new SyncProgress(_ =>
+        {
+            var status = bed.Store.Freshness.GetStatusAsync(bed.Name).GetAwaiter().GetResult();
+            during.Add((status.State, status.RebuildInProgress, bed.Store.Freshness.GetAsync(bed.Name).GetAwaiter().GetResult().State));
+        }));
+
+        Assert.Equal(ProjectionState.Live, before.State);
+        Assert.True(during.Count >= 3, $"{during.Count} replay batch(es)");
+        Assert.All(during, d => Assert.Equal((ProjectionState.Rebuilding, planned.Id, RebuildRunState.Replaying, ProjectionState.Rebuilding), (d.State, d.Run!.Value.RunId, d.Run.Value.State, d.Freshness)));
+        Assert.Equal(RebuildRunState.Ready, run.State);
+        Assert.Equal(ProjectionState.Live, (await bed.Store.Freshness.GetStatusAsync(bed.Name)).State);
     }
 
     [Theory]
