@@ -113,7 +113,7 @@ internal sealed class OutboxReplay
                 done += read.Events.Count;
                 session += read.Events.Count;
                 ReadModelKitDiagnostics.RebuildProgress.Add(read.Events.Count, tag);
-                progress?.Report(Progress(run, done, clock.Elapsed, session));
+                progress?.Report(RebuildTransactions.Progress(run.ProjectionName, RebuildRunState.Replaying, done, run.EstimatedRows, clock.Elapsed, session));
             }
 
             // Caught up: every transaction below the target was delivered (the live feed wrote every later one).
@@ -160,12 +160,5 @@ internal sealed class OutboxReplay
         return current is { IsActive: false } ended
             ? ended.State
             : throw new RebuildLeaseLostException(run.ProjectionName, run.Id, lease.NodeId, lease.Token);
-    }
-
-    private static RebuildProgress Progress(RebuildRun run, long done, TimeSpan elapsed, long session)
-    {
-        var rate = elapsed.TotalSeconds > 0 ? session / elapsed.TotalSeconds : 0;
-        TimeSpan? remaining = run.EstimatedRows is { } total && rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, total - done) / rate) : null;
-        return new RebuildProgress(run.ProjectionName, RebuildRunState.Replaying, done, run.EstimatedRows, rate, remaining);
     }
 }
