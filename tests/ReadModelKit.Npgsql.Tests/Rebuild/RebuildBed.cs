@@ -106,12 +106,16 @@ public sealed class RebuildBed
     public async Task CommandDeleteAsync(string tenant, int caseId) =>
         await InCommandAsync($"DELETE FROM {Name}_src WHERE tenant_id = '{tenant}' AND case_id = {caseId}", CaseListProjection.Deleted(tenant, caseId, Next(tenant, caseId)));
 
-    private async Task InCommandAsync(string sourceSql, Events.EventEnvelope change)
+    /// <summary>Appends one event (source time now) to the bed's outbox stream, the source left as it is.</summary>
+    public Task AppendAsync(Events.EventEnvelope change) => InCommandAsync(null, change);
+
+    private async Task InCommandAsync(string? sourceSql, Events.EventEnvelope change)
     {
         await using var connection = await _db.DataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        await using (var command = new NpgsqlCommand(sourceSql, connection, transaction))
+        if (sourceSql is not null)
         {
+            await using var command = new NpgsqlCommand(sourceSql, connection, transaction);
             await command.ExecuteNonQueryAsync();
         }
 

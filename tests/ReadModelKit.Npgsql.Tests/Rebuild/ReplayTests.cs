@@ -177,6 +177,25 @@ public sealed class ReplayTests(PostgresSchemaFixture db) : IClassFixture<Postgr
         Assert.Equal(ProjectionState.Live, (await bed.Store.Freshness.GetStatusAsync(bed.Name)).State);
     }
 
+    [Fact]
+    public async Task A_replay_leaves_dead_lettered_and_parked_events_out_as_the_serving_version_does_and_writes_no_dead_letter()
+    {
+        var bed = await RebuildBed.CreateAsync(db, "rp_poison", o => o.ChunkSize = 10, m => m with { RecomputeSql = null, RecomputeReturnsVersion = false }, RebuildMethod.ReplayEvents, outbox: true);
+        await using var live = new LiveRunner(bed);
+        await ReplayBeds.CommandsAsync(bed, 0, 20);
+        await bed.AppendAsync(CaseListProjection.Envelope("Poison", "t1", 2, bed.Next("t1", 2), 0, null, new { tenant = "t1", @case = 2 }));
+        await bed.AppendAsync(CaseListProjection.Upserted("t1", 2, bed.Next("t1", 2), "behind the poison"));
+        await Eventually.TrueAsync(async () => (await bed.Store.DeadLetters.ListAsync(bed.Name)).Count == 2, ReplayBeds.Converge, "the poison event is dead-lettered and the next one of its key parked");
+        await bed.Rebuilds.StartAsync(bed.Name);
+
+        var run = await bed.Rebuilds.RunAsync(bed.Name);
+
+        Assert.Equal(RebuildRunState.Ready, run.State);
+        Assert.Equal(await bed.RowsAsync(bed.Name + "_v1"), await bed.RowsAsync(bed.Name + "_v2"));
+        Assert.DoesNotContain("behind the poison", await bed.RowsAsync(bed.Name + "_v2"), StringComparison.Ordinal);
+        Assert.Equal(2, (await bed.Store.DeadLetters.ListAsync(bed.Name)).Count);
+    }
+
     [Theory]
     [InlineData(RebuildRunState.Planned, ProjectionState.Rebuilding)]
     [InlineData(RebuildRunState.Backfilling, ProjectionState.Rebuilding)]
