@@ -153,12 +153,24 @@ internal sealed class OutboxReplay
         return RebuildRunState.Validating;
     }
 
-    /// <summary>A fenced write found the run no longer this node's: the state a cancel left it in, or the lease loss.</summary>
+    /// <summary>
+    /// A fenced write found the run no longer this node's: the state a cancel left it in (its checkpoint track removed again, in case
+    /// this node created it after the cancel), or the lease loss.
+    /// </summary>
     private async Task<RebuildRunState> StateAfterLossAsync(RebuildRun run, RunLease lease, CancellationToken cancellationToken)
     {
         var current = await _runs.GetAsync(run.Id, cancellationToken).ConfigureAwait(false);
-        return current is { IsActive: false } ended
-            ? ended.State
-            : throw new RebuildLeaseLostException(run.ProjectionName, run.Id, lease.NodeId, lease.Token);
+        if (current is not { IsActive: false } ended)
+        {
+            throw new RebuildLeaseLostException(run.ProjectionName, run.Id, lease.NodeId, lease.Token);
+        }
+
+        var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transactionScope = transaction.ConfigureAwait(false);
+        await ForgetAsync(connection, transaction, run, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return ended.State;
     }
 }
