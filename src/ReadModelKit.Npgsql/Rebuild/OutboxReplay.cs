@@ -96,6 +96,7 @@ internal sealed class OutboxReplay
         var done = (await _runs.GetAsync(run.Id, cancellationToken).ConfigureAwait(false))?.RowsDone ?? run.RowsDone;
         long session = 0;
         var clock = Stopwatch.StartNew();
+        var renewed = clock.Elapsed;
         var tag = ReadModelKitDiagnostics.Tag(run.ProjectionName);
         while (true)
         {
@@ -110,6 +111,7 @@ internal sealed class OutboxReplay
                 }
 
                 checkpoint = applied.Value;
+                renewed = clock.Elapsed;
                 done += read.Events.Count;
                 session += read.Events.Count;
                 ReadModelKitDiagnostics.RebuildProgress.Add(read.Events.Count, tag);
@@ -122,7 +124,17 @@ internal sealed class OutboxReplay
                 return await FinishAsync(run, lease, batch, checkpoint, cancellationToken).ConfigureAwait(false);
             }
 
-            // Nothing new below the horizon: a transaction older than the target is still running.
+            // Nothing new below the horizon: a transaction older than the target is still running. The lease is renewed while waiting.
+            if (read.Events.Count == 0 && clock.Elapsed - renewed > lease.Duration / 3)
+            {
+                if (!await RenewAsync(lease, cancellationToken).ConfigureAwait(false))
+                {
+                    return await StateAfterLossAsync(run, lease, cancellationToken).ConfigureAwait(false);
+                }
+
+                renewed = clock.Elapsed;
+            }
+
             var pause = read.Events.Count == 0 ? HorizonPoll : _options.ThrottleDelay;
             if (pause > TimeSpan.Zero)
             {
@@ -151,6 +163,18 @@ internal sealed class OutboxReplay
         await ForgetAsync(connection, transaction, run, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return RebuildRunState.Validating;
+    }
+
+    /// <summary>Renews the run's lease (a fenced step that changes nothing else); false when the run is no longer this node's.</summary>
+    private async Task<bool> RenewAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transactionScope = transaction.ConfigureAwait(false);
+        var renewed = await _runs.RecordStepAsync(connection, transaction, lease, RebuildRunState.Replaying, RebuildRunState.Replaying, null, 0, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return renewed;
     }
 
     /// <summary>

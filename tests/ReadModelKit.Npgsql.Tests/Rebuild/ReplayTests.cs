@@ -196,6 +196,34 @@ public sealed class ReplayTests(PostgresSchemaFixture db) : IClassFixture<Postgr
         Assert.Equal(2, (await bed.Store.DeadLetters.ListAsync(bed.Name)).Count);
     }
 
+    [Fact]
+    public async Task A_replay_waiting_for_a_transaction_older_than_its_start_keeps_its_lease_and_finishes_after_it()
+    {
+        var bed = await RebuildBed.CreateAsync(db, "rp_wait", o => { o.ChunkSize = 10; o.LeaseDuration = TimeSpan.FromSeconds(1); }, m => m with { RecomputeSql = null, RecomputeReturnsVersion = false }, RebuildMethod.ReplayEvents, outbox: true);
+        await using var live = new LiveRunner(bed);
+        await ReplayBeds.CommandsAsync(bed, 0, 20);
+        await live.CaughtUpAsync();
+        await using var older = await db.DataSource.OpenConnectionAsync();
+        await using var open = await older.BeginTransactionAsync();
+        await using (var xid = new global::Npgsql.NpgsqlCommand("SELECT pg_current_xact_id()", older, open))
+        {
+            await xid.ExecuteScalarAsync();
+        }
+
+        await bed.Rebuilds.StartAsync(bed.Name);
+        var running = bed.Rebuilds.RunAsync(bed.Name);
+        await Eventually.TrueAsync(async () => await ReplayBeds.TrackPositionAsync(db, bed) > 0, ReplayBeds.Converge, "the replay read what lies below the open transaction");
+        var firstExpiry = await db.ScalarAsync<DateTime>($"SELECT lease_expires_at FROM \"{db.Schema}_rmk\".rebuild_run WHERE projection_name = '{bed.Name}'");
+        await Eventually.TrueAsync(async () => await db.ScalarAsync<bool>($"SELECT now() > '{firstExpiry:O}'::timestamp"), ReplayBeds.Converge, "the replay's first lease would have expired");
+        Assert.False(running.IsCompleted, "the replay waits for the open transaction");
+        await open.CommitAsync();
+
+        var run = await running;
+
+        Assert.Equal(RebuildRunState.Ready, run.State);
+        Assert.Equal(await bed.RowsAsync(bed.Name + "_v1"), await bed.RowsAsync(bed.Name + "_v2"));
+    }
+
     [Theory]
     [InlineData(RebuildRunState.Planned, ProjectionState.Rebuilding)]
     [InlineData(RebuildRunState.Backfilling, ProjectionState.Rebuilding)]
