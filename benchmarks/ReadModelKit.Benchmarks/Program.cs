@@ -6,6 +6,7 @@ using ReadModelKit.Benchmarks.Apply;
 // Apply methods round-robin with per-round ratios (and row checks): ... -- --interleaved 7   (one round, a smoke test: -- --check)
 // End to end (outbox → runner → read model): ... -- end-to-end
 // Rebuild: 1M-row backfill vs CREATE TABLE AS (interleaved rounds), reader blocking during cutover: ... -- rebuild [--rows 1000000] [--rounds 7] [--chunk-size N] [--backfill-only]
+// Rebuild by outbox replay: replay rate vs live apply rate of the same stream, per round: ... -- rebuild-replay [--events 200000] [--rounds 3]
 // Drift checks round-robin with per-round ratios to the naive join (quick, for profiling): ... -- --drift-interleaved 5
 // A clean same-database check at scale against the naive join in the same run: ... -- --drift-large 2 10000000
 switch (args)
@@ -16,6 +17,8 @@ switch (args)
         return await InterleavedApplyRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture));
     case ["--drift-interleaved", var rounds]:
         return await ReadModelKit.Benchmarks.Drift.InterleavedDriftRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture));
+    case ["rebuild-replay", ..]:
+        return await ReadModelKit.Benchmarks.Rebuild.ReplayBenchmarkRun.MainAsync(args);
     case ["rebuild", ..]:
         return await ReadModelKit.Benchmarks.Rebuild.RebuildBenchmarkRun.MainAsync(args);
     case ["--drift-large", var rounds, var rows]:

@@ -5,14 +5,15 @@ using ReadModelKit.Projections;
 
 namespace ReadModelKit.Benchmarks.EndToEnd;
 
-/// <summary>A case-list projection whose events carry the row: key (tenant, case), status, title.</summary>
-internal sealed class BenchCaseProjection(string stream) : IProjection
+/// <summary>A case-list projection whose events carry the row: key (tenant, case), status, title; rebuilt by replay of its stream.</summary>
+internal sealed class BenchCaseProjection(string stream, string name = BenchCaseProjection.Name) : IProjection
 {
     public const string Name = "bench_case_list";
 
     public ProjectionContract Contract { get; } = new()
     {
-        Name = Name,
+        Name = name,
+        Rebuild = RebuildMethod.ReplayEvents,
         Source = new ProjectionSource(SourceKind.Outbox, stream),
         OrderingScope = ["tenant_id", "case_id"],
         Idempotency = IdempotencyMode.Checkpoint,

@@ -1,4 +1,7 @@
 using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using ReadModelKit.Events;
 using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql.Checkpoints;
 using ReadModelKit.Npgsql.Mapping;
@@ -55,6 +58,37 @@ internal sealed class ApplyStatements
 
     /// <summary>Recomputes affected keys from the mapping's recompute query, one statement per target table; empty when the mapping has none.</summary>
     public IReadOnlyList<string> Recompute { get; }
+
+    /// <summary>Binds the parameters of <see cref="Main"/> or <see cref="Replay"/> for one batch, in their order.</summary>
+    /// <param name="p">The command's parameters (empty).</param>
+    /// <param name="projection">The projection's name.</param>
+    /// <param name="plan">The batch's plan.</param>
+    /// <param name="batch">The batch as received (its highest position and newest source time move the checkpoint).</param>
+    /// <param name="expectedCheckpoint">The checkpoint position the batch was read after, or null.</param>
+    /// <param name="partition">The checkpoint partition.</param>
+    /// <param name="now">The batch's time.</param>
+    /// <param name="track">The checkpoint track the batch advances.</param>
+    public static void AddMainParameters(NpgsqlParameterCollection p, string projection, BatchPlan plan, IReadOnlyList<EventEnvelope> batch, StreamPosition? expectedCheckpoint, int partition, DateTimeOffset now, string track)
+    {
+        var maxPosition = batch.Count == 0 ? 0 : batch.Max(e => e.Position.Value);
+        DateTimeOffset? lastSourceTime = batch.Count == 0 ? null : batch.Max(e => e.OccurredAt);
+        p.Add(new NpgsqlParameter<string> { TypedValue = projection });
+        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = plan.Events.Select(e => e.EventId).ToArray() });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = plan.Events.Select(e => e.OrderingKey).ToArray() });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = plan.Events.Select(e => e.Position.Value).ToArray() });
+        p.Add(new NpgsqlParameter<int> { TypedValue = partition });
+        p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = expectedCheckpoint is { } e ? e.Value : DBNull.Value });
+        p.Add(new NpgsqlParameter<long> { TypedValue = maxPosition });
+        p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = lastSourceTime is { } t ? t.UtcDateTime : DBNull.Value });
+        p.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = plan.Events.Select(e => e.Version).ToArray() });
+        foreach (var parameter in plan.ChangeParameters())
+        {
+            p.Add(parameter);
+        }
+
+        p.Add(new NpgsqlParameter<string> { TypedValue = track });
+    }
 
     private static string BuildMain(ReadModelTable table, IReadOnlyList<ReadModelTable> targets, IdempotencyMode mode, string schema, NpgsqlCheckpointStore checkpoints, bool advance)
     {

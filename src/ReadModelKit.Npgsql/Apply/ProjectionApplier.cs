@@ -109,7 +109,7 @@ public sealed class ProjectionApplier
             batch = batch.Where(e => e.Position > expected).ToList();
         }
 
-        var plan = BatchPlan.Create(_projection, Table, batch, _options.MaxHandlerAttempts, Privacy);
+        var plan = Plan(batch);
         ThrowIfHalting(plan);
         for (var retry = 0; ; retry++)
         {
@@ -145,10 +145,17 @@ public sealed class ProjectionApplier
     /// </summary>
     internal async Task<ApplyResult> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventEnvelope> events, int partition, CancellationToken cancellationToken)
     {
-        var plan = BatchPlan.Create(_projection, Table, events, _options.MaxHandlerAttempts, Privacy);
+        var plan = Plan(events);
         ThrowIfHalting(plan);
         return await ApplyPlanAsync(connection, transaction, plan, events, null, partition, replay: true, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The applier's settings (statement preparation, transient retries), for writers that apply batches beside it.</summary>
+    internal ApplierOptions Options => _options;
+
+    /// <summary>Projects <paramref name="events"/> (with the handler retries of the options) without touching the database.</summary>
+    internal BatchPlan Plan(IReadOnlyList<EventEnvelope> events) =>
+        BatchPlan.Create(_projection, Table, events, _options.MaxHandlerAttempts, Privacy);
 
     /// <summary>Records <paramref name="result"/> in metrics once its transaction committed.</summary>
     internal void Record(ApplyResult result)
@@ -161,7 +168,8 @@ public sealed class ProjectionApplier
         }
     }
 
-    private void ThrowIfHalting(BatchPlan plan)
+    /// <summary>Throws <see cref="ProjectionHaltedException"/> when the plan holds a poison event and the failure policy is Halt.</summary>
+    internal void ThrowIfHalting(BatchPlan plan)
     {
         if (plan.Poison.Count > 0 && Contract.FailurePolicy == FailurePolicy.Halt)
         {
@@ -195,8 +203,6 @@ public sealed class ProjectionApplier
             deadLettered = await InsertDeadLettersAsync(connection, transaction, plan.Poison.Select(p => (p.Envelope, "dead", Privacy.MaskError(p.Error.Message, p.Envelope.Payload)!, p.Attempts)), cancellationToken).ConfigureAwait(false);
         }
 
-        var maxPosition = batch.Count == 0 ? 0 : batch.Max(e => e.Position.Value);
-        DateTimeOffset? lastSourceTime = batch.Count == 0 ? null : batch.Max(e => e.OccurredAt);
         int fresh;
         int written;
         long? checkpoint;
@@ -205,23 +211,7 @@ public sealed class ProjectionApplier
         var statements = await _feed.ResolveAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         using (var main = new NpgsqlCommand(replay ? statements.Replay : statements.Main, connection, transaction))
         {
-            var p = main.Parameters;
-            p.Add(new NpgsqlParameter<string> { TypedValue = Contract.Name });
-            p.Add(new NpgsqlParameter<Guid[]> { TypedValue = plan.Events.Select(e => e.EventId).ToArray() });
-            p.Add(new NpgsqlParameter<string[]> { TypedValue = plan.Events.Select(e => e.OrderingKey).ToArray() });
-            p.Add(new NpgsqlParameter<long[]> { TypedValue = plan.Events.Select(e => e.Position.Value).ToArray() });
-            p.Add(new NpgsqlParameter<int> { TypedValue = partition });
-            p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = expectedCheckpoint is { } e ? e.Value : DBNull.Value });
-            p.Add(new NpgsqlParameter<long> { TypedValue = maxPosition });
-            p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = lastSourceTime is { } t ? t.UtcDateTime : DBNull.Value });
-            p.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
-            p.Add(new NpgsqlParameter<long[]> { TypedValue = plan.Events.Select(e => e.Version).ToArray() });
-            foreach (var parameter in plan.ChangeParameters())
-            {
-                p.Add(parameter);
-            }
-
-            p.Add(new NpgsqlParameter<string> { TypedValue = Checkpoints.Track });
+            ApplyStatements.AddMainParameters(main.Parameters, Contract.Name, plan, batch, expectedCheckpoint, partition, now, Checkpoints.Track);
             await PrepareAsync(main, cancellationToken).ConfigureAwait(false);
             using var reader = await main.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);

@@ -109,6 +109,27 @@ public sealed class NpgsqlCheckpointStore : ICheckpointStore
         return await ExecuteFencedAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Removes every checkpoint of a track that is no longer needed (a rebuild's, once it caught up or ended) inside the caller's
+    /// transaction, so it no longer holds outbox pruning back. The live track is never removed.
+    /// </summary>
+    /// <param name="connection">The caller's connection.</param>
+    /// <param name="transaction">The caller's transaction.</param>
+    /// <param name="set">The checkpoint set; not the live track.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    internal async Task DeleteTrackAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CheckpointSet set, CancellationToken cancellationToken)
+    {
+        if (set.Track == CheckpointSet.LiveTrack)
+        {
+            throw new ArgumentException($"The live checkpoints of projection '{set.Projection}' are never removed.", nameof(set));
+        }
+
+        using var command = new NpgsqlCommand($"DELETE FROM {_schema.Quoted}.checkpoint WHERE projection_name = $1 AND track = $2", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = set.Projection });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = set.Track });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The SQL of a batch statement's CTE body reading the partition's current position (no row: no checkpoint yet).</summary>
     /// <param name="projection">The parameter holding the projection name.</param>
     /// <param name="track">The parameter holding the track.</param>

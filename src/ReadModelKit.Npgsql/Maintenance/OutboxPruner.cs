@@ -11,7 +11,8 @@ namespace ReadModelKit.Npgsql.Maintenance;
 /// Deletes outbox events that every reader has passed: at or before the lowest checkpoint of every partition of every projection
 /// reading the stream (a partition without a checkpoint row counts as position 0), of every outbox runner this store does not know
 /// (its stream is unknown, so it holds every stream), and of every registered <see cref="IOutboxRetentionHold"/>; and older than a
-/// minimum age. An event with an open dead letter is never deleted: a replay or skip may restore its payload from the outbox. Work is bounded: small delete transactions that skip rows another transaction holds. Thread-safe.
+/// minimum age. An event with an open dead letter is never deleted: a replay or skip may restore its payload from the outbox. Every delete
+/// raises the stream's prune floor (<c>outbox_prune_floor</c>), which a rebuild by outbox replay checks. Work is bounded: small delete transactions that skip rows another transaction holds. Thread-safe.
 /// </summary>
 public sealed class OutboxPruner
 {
@@ -69,13 +70,15 @@ public sealed class OutboxPruner
         }
 
         var schema = _store.SchemaIdentifier.Quoted;
-        var sql = $"""
+        // The floor rises in the delete's own statement, so a replay never misses a prune.
+        var sql = new OutboxPruneFloor(_store.SchemaIdentifier).DeleteAndRecord($"""
             DELETE FROM {schema}.outbox WHERE position = ANY(ARRAY(
                 SELECT o.position FROM {schema}.outbox o
                 WHERE o.stream = $1 AND o.tx_id <= $2::text::xid8 AND o.occurred_at < $3
                   AND NOT EXISTS (SELECT 1 FROM {schema}.dead_letter d WHERE d.event_id = o.event_id AND d.resolved_at IS NULL)
                 LIMIT $4 FOR UPDATE SKIP LOCKED))
-            """;
+            RETURNING tx_id
+            """);
         var cutoff = (_store.Time.GetUtcNow() - minimumAge).UtcDateTime;
         long deleted = 0;
         var batches = 0;
@@ -86,7 +89,7 @@ public sealed class OutboxPruner
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = floor.Value.ToString(CultureInfo.InvariantCulture) });
             command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
-            var rows = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var rows = (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             batches++;
             deleted += rows;
             if (rows < batchSize)
@@ -108,7 +111,8 @@ public sealed class OutboxPruner
         var known = _store.ProjectionNames.ToArray();
         var schema = _store.SchemaIdentifier.Quoted;
 
-        // Per reader: its partition count (from the lease rows; 1 before a runner started), its checkpoint rows, their minimum.
+        // Per reader: its partition count (from the lease rows; 1 before a runner started), its live checkpoint rows, and the minimum
+        // over all its checkpoint rows (a rebuild replaying the stream keeps its own track).
         // Outbox runners of projections this store does not know count as readers of every stream.
         using var command = _store.DataSource.CreateCommand($"""
             WITH reader AS (
@@ -118,7 +122,7 @@ public sealed class OutboxPruner
             )
             SELECT r.name,
                    coalesce((SELECT max(l.partition_count) FROM {schema}.lease l WHERE l.projection_name = r.name), 1),
-                   (SELECT count(*) FROM {schema}.checkpoint c WHERE c.projection_name = r.name),
+                   (SELECT count(*) FROM {schema}.checkpoint c WHERE c.projection_name = r.name AND c.track = ''),
                    (SELECT min(c.position) FROM {schema}.checkpoint c WHERE c.projection_name = r.name)
             FROM reader r
             """);

@@ -26,9 +26,10 @@ public sealed class RebuildOrchestrator
         var logger = store.Loggers.CreateLogger("ReadModelKit.Npgsql.Rebuild");
         var transactions = new RebuildTransactions(store, options);
         _switcher = new VersionSwitcher(store, options, _runs, logger, transactions);
-        _retirement = new VersionRetirement(store, options, _runs, logger, _switcher);
-        _planner = new RebuildPlanner(store, _runs, logger, _switcher);
-        _runner = new RebuildRunner(store, options, _runs, logger, transactions, _retirement, new RebuildGate(store, options));
+        var replay = new OutboxReplay(store, options, _runs);
+        _retirement = new VersionRetirement(store, options, _runs, logger, _switcher, replay);
+        _planner = new RebuildPlanner(store, _runs, logger, _switcher, replay);
+        _runner = new RebuildRunner(store, options, _runs, logger, transactions, _retirement, new RebuildGate(store, options), replay);
         _repair = new RepairInPlace(store, options, logger, transactions);
     }
 
@@ -74,7 +75,8 @@ public sealed class RebuildOrchestrator
     /// it needs the mapped columns and a unique index on the key. Null: a copy of the serving table's columns, defaults, constraints and indexes.
     /// </param>
     /// <param name="cancellationToken">Cancels planning (nothing is kept).</param>
-    /// <exception cref="RebuildMethodNotSupportedException">The contract's rebuild method is not backfill from canonical tables.</exception>
+    /// <exception cref="RebuildMethodNotSupportedException">The contract's rebuild method is neither backfill from canonical tables nor a replay of an outbox stream.</exception>
+    /// <exception cref="OutboxPrunedForReplayException">A replay's outbox stream was pruned: the events it needs are gone.</exception>
     /// <exception cref="RecomputeQueryCannotBackfillException">The recompute query breaks the commute rule or does not run.</exception>
     /// <exception cref="RebuildAlreadyRunningException">Another run of the projection has not finished.</exception>
     /// <exception cref="IncompatibleViewShapeException">The new table would change existing view columns.</exception>
@@ -84,7 +86,8 @@ public sealed class RebuildOrchestrator
 
     /// <summary>
     /// Runs (or resumes, on any node) the projection's active rebuild up to the gate: backfills the remaining key-ordered chunks, each in
-    /// its own transaction under the version guard, then validates. Returns the run: <see cref="RebuildRunState.Ready"/> when the gate
+    /// its own transaction under the version guard (or, for a rebuild by replay, replays the outbox stream from the run's checkpoint until
+    /// it caught up with the live feed), then validates. Returns the run: <see cref="RebuildRunState.Ready"/> when the gate
     /// passed, <see cref="RebuildRunState.Validating"/> with <see cref="RebuildRun.GateReport"/> saying why when it failed (fix the cause and
     /// call again), or the state it ended in when it was cancelled meanwhile. Cancelling <paramref name="cancellationToken"/> stops this node
     /// after the current chunk and leaves the run resumable.
@@ -94,6 +97,7 @@ public sealed class RebuildOrchestrator
     /// <param name="cancellationToken">Stops this node's work (the run stays resumable).</param>
     /// <exception cref="RebuildStateException">There is no active run, or another node holds its lease.</exception>
     /// <exception cref="RebuildLeaseLostException">Another node took the run over; this node's chunk was rolled back.</exception>
+    /// <exception cref="OutboxPrunedForReplayException">The stream of a replay was pruned past its checkpoint; the run failed.</exception>
     public Task<RebuildRun> RunAsync(string projectionName, IProgress<RebuildProgress>? progress = null, CancellationToken cancellationToken = default) =>
         _runner.RunAsync(projectionName, progress, cancellationToken);
 

@@ -7,8 +7,11 @@ using ReadModelKit.Npgsql.Mapping;
 
 namespace ReadModelKit.Npgsql.Rebuild;
 
-/// <summary>Plans a rebuild: checks the method and the commute rule, probes the recompute query, creates the next version and starts feeding it.</summary>
-internal sealed class RebuildPlanner(NpgsqlReadModelStore store, RebuildRunStore runs, ILogger logger, VersionSwitcher switcher)
+/// <summary>
+/// Plans a rebuild: checks the method and, for a backfill, the commute rule and the recompute query (for a replay, the outbox stream and
+/// its prune floor), creates the next version and starts feeding it.
+/// </summary>
+internal sealed class RebuildPlanner(NpgsqlReadModelStore store, RebuildRunStore runs, ILogger logger, VersionSwitcher switcher, OutboxReplay replay)
 {
     /// <inheritdoc cref="RebuildOrchestrator.StartAsync"/>
     public async Task<RebuildRun> StartAsync(string projectionName, string? newTableSql = null, CancellationToken cancellationToken = default)
@@ -16,8 +19,15 @@ internal sealed class RebuildPlanner(NpgsqlReadModelStore store, RebuildRunStore
         var applier = store.GetApplier(projectionName);
         var table = applier.Table;
         CheckMethod(applier.Contract);
-        CheckCommuteRule(table);
-        var estimate = await ProbeRecomputeQueryAsync(table, cancellationToken).ConfigureAwait(false);
+        var replaying = applier.Contract.Rebuild == RebuildMethod.ReplayEvents;
+        if (!replaying)
+        {
+            CheckCommuteRule(table);
+        }
+
+        var estimate = replaying
+            ? await replay.PlanAsync(applier, cancellationToken).ConfigureAwait(false)
+            : await ProbeRecomputeQueryAsync(table, cancellationToken).ConfigureAwait(false);
         await switcher.AdoptAsync(projectionName, cancellationToken).ConfigureAwait(false);
         var view = new StableView(table);
         var run = await switcher.SwitchAsync(projectionName, view, async (connection, transaction) =>
@@ -45,7 +55,7 @@ internal sealed class RebuildPlanner(NpgsqlReadModelStore store, RebuildRunStore
                 throw new IncompatibleViewShapeException(projectionName, view.Display, problems);
             }
 
-            var planned = await runs.InsertPlannedAsync(connection, transaction, projectionName, from, to, RebuildMethod.BackfillFromCanonicalTables, estimate, cancellationToken).ConfigureAwait(false)
+            var planned = await runs.InsertPlannedAsync(connection, transaction, projectionName, from, to, applier.Contract.Rebuild, estimate, cancellationToken).ConfigureAwait(false)
                 ?? throw new RebuildAlreadyRunningException(projectionName, (await runs.GetActiveAsync(null, null, projectionName, false, cancellationToken).ConfigureAwait(false))!);
             await runs.SetVersionsAsync(connection, transaction, projectionName, from, [.. versions.Fed, to], cancellationToken).ConfigureAwait(false);
             return planned;
@@ -56,7 +66,7 @@ internal sealed class RebuildPlanner(NpgsqlReadModelStore store, RebuildRunStore
 
     public static void CheckMethod(ProjectionContract contract)
     {
-        if (contract.Rebuild != RebuildMethod.BackfillFromCanonicalTables)
+        if (contract.Rebuild is not (RebuildMethod.BackfillFromCanonicalTables or RebuildMethod.ReplayEvents))
         {
             throw new RebuildMethodNotSupportedException(contract.Name, contract.Rebuild);
         }

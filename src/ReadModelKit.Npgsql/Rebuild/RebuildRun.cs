@@ -27,10 +27,16 @@ public sealed record RebuildRun
     /// <summary>The last key backfilled (each key column as text), or null before the first chunk: a resumed run continues after it.</summary>
     public IReadOnlyList<string>? LastKey { get; init; }
 
-    /// <summary>Rows the backfill has read from the recompute query so far.</summary>
+    /// <summary>Rows the backfill has read from the recompute query so far, or events a replay has read from the outbox.</summary>
     public long RowsDone { get; init; }
 
-    /// <summary>The planner's estimate of the recompute query's rows, or null when unknown.</summary>
+    /// <summary>
+    /// A replay's target: the run replays the outbox until its checkpoint passes every transaction below this position (live batches
+    /// wrote every later one into the new version); null for a backfill or before the replay started.
+    /// </summary>
+    public long? ReplayTo { get; init; }
+
+    /// <summary>The planner's estimate of the recompute query's rows (of the stream's outbox events, for a replay), or null when unknown.</summary>
     public long? EstimatedRows { get; init; }
 
     /// <summary>The node holding the run's lease, or null.</summary>
@@ -66,7 +72,7 @@ public sealed record RebuildRun
     /// <summary>The lifecycle state a run in <paramref name="state"/> puts the projection in.</summary>
     internal static ProjectionState LifecycleOf(RebuildRunState state) => state switch
     {
-        RebuildRunState.Planned or RebuildRunState.Backfilling or RebuildRunState.CatchingUp or RebuildRunState.Validating => ProjectionState.Rebuilding,
+        RebuildRunState.Planned or RebuildRunState.Backfilling or RebuildRunState.Replaying or RebuildRunState.CatchingUp or RebuildRunState.Validating => ProjectionState.Rebuilding,
         RebuildRunState.Retired => ProjectionState.Retired,
         RebuildRunState.Failed => ProjectionState.Faulted,
         _ => ProjectionState.Live,

@@ -1,8 +1,8 @@
 namespace ReadModelKit.Npgsql.Rebuild;
 
 /// <summary>
-/// Where a rebuild run is. The happy path is Planned → Backfilling → CatchingUp → Validating → Ready → CutOver → Retired;
-/// Failed, Cancelled and RolledBack end a run early. Until it ends, a run is the projection's only active run.
+/// Where a rebuild run is. The happy path is Planned → Backfilling → CatchingUp → Validating → Ready → CutOver → Retired
+/// (a rebuild by outbox replay: Planned → Replaying → Validating → …); Failed, Cancelled and RolledBack end a run early. Until it ends, a run is the projection's only active run.
 /// </summary>
 public enum RebuildRunState
 {
@@ -11,6 +11,9 @@ public enum RebuildRunState
 
     /// <summary>Chunks of the recompute query are being written into the new version.</summary>
     Backfilling,
+
+    /// <summary>The outbox is replayed from its start into the new version under the run's own checkpoints, while live writes keep reaching it.</summary>
+    Replaying,
 
     /// <summary>The backfill reached the last key; live writes keep flowing into both versions.</summary>
     CatchingUp,

@@ -13,7 +13,7 @@ namespace ReadModelKit.Npgsql.Rebuild;
 internal sealed class RebuildRunStore
 {
     private const string IsActive = "state NOT IN ('retired', 'failed', 'cancelled', 'rolled_back')";
-    private const string RunColumns = "id, projection_name, from_version, to_version, method, state, last_key, rows_done, estimated_rows, owner, gate_passed, gate_report, error, created_at, backfill_started_at, cut_over_at, finished_at";
+    private const string RunColumns = "id, projection_name, from_version, to_version, method, state, last_key, rows_done, estimated_rows, owner, gate_passed, gate_report, error, created_at, backfill_started_at, cut_over_at, finished_at, replay_to";
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _versions;
     private readonly string _runs;
@@ -223,6 +223,55 @@ internal sealed class RebuildRunStore
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
+    /// <summary>
+    /// Starts a replay (fenced like a step): Planned → Replaying with the position the replay must pass, taken from a snapshot after the
+    /// new version started being fed, so every transaction at or after it reaches the new version through the live feed. A resumed
+    /// replay keeps its target. Returns the target, or null when this node no longer holds the lease or the run moved on.
+    /// </summary>
+    public async Task<long?> BeginReplayAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        using var command = _dataSource.CreateCommand($"""
+            UPDATE {_runs} SET state = 'replaying', updated_at = now(), lease_expires_at = now() + $4,
+                replay_to = coalesce(replay_to, pg_snapshot_xmax(pg_current_snapshot())::text::int8),
+                backfill_started_at = coalesce(backfill_started_at, now())
+            WHERE id = $1 AND owner = $2 AND token = $3 AND lease_expires_at > now() AND state IN ('planned', 'replaying')
+            RETURNING replay_to
+            """);
+        AddLease(command, lease);
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = lease.Duration });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long to ? to : null;
+    }
+
+    /// <summary>
+    /// The feed lock of a batch that writes a version outside the apply path (a replay): the version row FOR KEY SHARE, so a change of
+    /// the fed versions (cancel, cutover) waits for the batch. For a <see cref="NpgsqlBatch"/>; returns the fed versions.
+    /// </summary>
+    public NpgsqlBatchCommand FeedLockCommand(string projectionName)
+    {
+        var command = new NpgsqlBatchCommand($"SELECT fed_versions FROM {_versions} WHERE projection_name = $1 FOR KEY SHARE");
+        command.Parameters.Add(Text(projectionName));
+        return command;
+    }
+
+    /// <summary>
+    /// The fence and progress of one replay batch, for a <see cref="NpgsqlBatch"/>: renews the lease and adds <paramref name="eventsRead"/>
+    /// while this node holds <paramref name="lease"/> and the run is replaying. Returns one row, or none (the caller rolls back).
+    /// </summary>
+    public NpgsqlBatchCommand ReplayStepCommand(RunLease lease, long eventsRead)
+    {
+        var command = new NpgsqlBatchCommand($"""
+            UPDATE {_runs} SET rows_done = rows_done + $4, lease_expires_at = now() + $5, updated_at = now()
+            WHERE id = $1 AND owner = $2 AND token = $3 AND lease_expires_at > now() AND state = 'replaying'
+            RETURNING 1
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.RunId });
+        command.Parameters.Add(Text(lease.NodeId));
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lease.Token });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = eventsRead });
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = lease.Duration });
+        return command;
+    }
+
     /// <summary>Records a gate's verdict (fenced like a step) and moves the run to Ready when it passed, or leaves it Validating.</summary>
     public async Task<bool> RecordGateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RunLease lease, bool passed, string report, CancellationToken cancellationToken)
     {
@@ -253,6 +302,7 @@ internal sealed class RebuildRunStore
     {
         RebuildRunState.Planned => "planned",
         RebuildRunState.Backfilling => "backfilling",
+        RebuildRunState.Replaying => "replaying",
         RebuildRunState.CatchingUp => "catching_up",
         RebuildRunState.Validating => "validating",
         RebuildRunState.Ready => "ready",
@@ -295,6 +345,7 @@ internal sealed class RebuildRunStore
             BackfillStartedAt = Time(14),
             CutOverAt = Time(15),
             FinishedAt = Time(16),
+            ReplayTo = reader.IsDBNull(17) ? null : reader.GetInt64(17),
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using ReadModelKit.Contracts;
 using ReadModelKit.Diagnostics;
 using ReadModelKit.Npgsql.Drift;
 using ReadModelKit.Npgsql.Mapping;
@@ -8,7 +9,7 @@ using ReadModelKit.Npgsql.Mapping;
 namespace ReadModelKit.Npgsql.Rebuild;
 
 /// <summary>Runs or resumes a rebuild under its lease: the key-ordered backfill chunks, the tombstone carry-over, then the gate.</summary>
-internal sealed class RebuildRunner(NpgsqlReadModelStore store, RebuildOptions options, RebuildRunStore runs, ILogger logger, RebuildTransactions transactions, VersionRetirement retirement, RebuildGate gate)
+internal sealed class RebuildRunner(NpgsqlReadModelStore store, RebuildOptions options, RebuildRunStore runs, ILogger logger, RebuildTransactions transactions, VersionRetirement retirement, RebuildGate gate, OutboxReplay replay)
 {
     /// <inheritdoc cref="RebuildOrchestrator.RunAsync"/>
     public async Task<RebuildRun> RunAsync(string projectionName, IProgress<RebuildProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -28,7 +29,10 @@ internal sealed class RebuildRunner(NpgsqlReadModelStore store, RebuildOptions o
         try
         {
             var view = new StableView(table);
-            var state = await BackfillAsync(run, lease, table.WithTable(view.PhysicalName(run.ToVersion)), progress, cancellationToken).ConfigureAwait(false);
+            var target = table.WithTable(view.PhysicalName(run.ToVersion));
+            var state = run.Method == RebuildMethod.ReplayEvents
+                ? await replay.RunAsync(run, lease, target, progress, cancellationToken).ConfigureAwait(false)
+                : await BackfillAsync(run, lease, target, progress, cancellationToken).ConfigureAwait(false);
             if (state == RebuildRunState.CatchingUp)
             {
                 // Live writes reached the new version all along, so no event needs replaying; deletes made before the rebuild started
@@ -92,10 +96,10 @@ internal sealed class RebuildRunner(NpgsqlReadModelStore store, RebuildOptions o
 
             ReadModelKitDiagnostics.RebuildFailures.Add(1, ReadModelKitDiagnostics.Tag(projectionName));
             RebuildLog.RunError(logger, projectionName, run.Id, ex);
-            if (ex is PostgresException { SqlState: [ '4', '2', ..] or [ '2', '2', ..] } permanent)
+            if (ex is PostgresException { SqlState: [ '4', '2', ..] or [ '2', '2', ..] } or OutboxPrunedForReplayException)
             {
-                // The recompute query or the new table is wrong (a syntax or data error): retrying the same chunk cannot help.
-                await retirement.EndAsync(projectionName, "fail", run.Id, RebuildRunState.Failed, permanent.Message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                // The recompute query or the new table is wrong (a syntax or data error), or the events to replay are gone: retrying cannot help.
+                await retirement.EndAsync(projectionName, "fail", run.Id, RebuildRunState.Failed, ex is PostgresException permanent ? permanent.Message : ex.Message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
             }
             else
             {

@@ -4,7 +4,7 @@ using Npgsql;
 namespace ReadModelKit.Npgsql.Rebuild;
 
 /// <summary>Stops feeding a version and drops its table: the old one after the grace period (retire), the new one before its cutover (cancel, fail).</summary>
-internal sealed class VersionRetirement(NpgsqlReadModelStore store, RebuildOptions options, RebuildRunStore runs, ILogger logger, VersionSwitcher switcher)
+internal sealed class VersionRetirement(NpgsqlReadModelStore store, RebuildOptions options, RebuildRunStore runs, ILogger logger, VersionSwitcher switcher, OutboxReplay replay)
 {
     /// <inheritdoc cref="RebuildOrchestrator.RetireAsync"/>
     public async Task<RebuildRun> RetireAsync(string projectionName, bool force = false, CancellationToken cancellationToken = default)
@@ -78,6 +78,7 @@ internal sealed class VersionRetirement(NpgsqlReadModelStore store, RebuildOptio
             }
 
             await runs.SetVersionsAsync(connection, transaction, projectionName, run.FromVersion, versions.Fed.Where(v => v != run.ToVersion).ToList(), cancellationToken).ConfigureAwait(false);
+            await replay.ForgetAsync(connection, transaction, run, cancellationToken).ConfigureAwait(false);
             if (!options.KeepTables)
             {
                 await view.DropAsync(connection, transaction, run.ToVersion, cancellationToken).ConfigureAwait(false);

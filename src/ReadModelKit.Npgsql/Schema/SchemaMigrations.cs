@@ -181,6 +181,22 @@ internal static class SchemaMigrations
                 last_run_at timestamptz NOT NULL
             );
             """),
+        (8, "rebuild by outbox replay, outbox prune floor", """
+            -- A rebuild may replay the outbox into the new version: its run is 'replaying' until its own checkpoints reach replay_to
+            -- (the first position every live batch also wrote to the new version).
+            ALTER TABLE {schema}.rebuild_run DROP CONSTRAINT IF EXISTS rebuild_run_state_check;
+            ALTER TABLE {schema}.rebuild_run ADD CONSTRAINT rebuild_run_state_check
+                CHECK (state IN ('planned', 'backfilling', 'replaying', 'catching_up', 'validating', 'ready',
+                                 'cut_over', 'retired', 'failed', 'cancelled', 'rolled_back'));
+            ALTER TABLE {schema}.rebuild_run ADD COLUMN IF NOT EXISTS replay_to bigint;
+            -- The highest outbox position (transaction id) ever pruned per stream, written only by OutboxPruner in its delete
+            -- transaction: a replay that needs an event at or before it refuses instead of building an incomplete version.
+            CREATE TABLE IF NOT EXISTS {schema}.outbox_prune_floor (
+                stream       text        PRIMARY KEY,
+                pruned_up_to bigint      NOT NULL,
+                pruned_at    timestamptz NOT NULL DEFAULT now()
+            );
+            """),
     ];
 
     /// <summary>The schema version this release creates.</summary>

@@ -3,7 +3,7 @@ namespace ReadModelKit.Contracts;
 /// <summary>How a projection is rebuilt from scratch.</summary>
 public enum RebuildMethod
 {
-    /// <summary>Replay the event stream from its first retained position.</summary>
+    /// <summary>Replay the event stream from its start into the new version (an outbox stream; refused once events of it were pruned).</summary>
     ReplayEvents,
 
     /// <summary>Backfill from the canonical tables with the projection's recompute query.</summary>

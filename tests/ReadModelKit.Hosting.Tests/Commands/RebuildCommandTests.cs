@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using ReadModelKit.Contracts;
 using ReadModelKit.Hosting.Commands;
 using ReadModelKit.Hosting.Tests.Infrastructure;
 using ReadModelKit.Npgsql;
@@ -12,6 +13,28 @@ namespace ReadModelKit.Hosting.Tests.Commands;
 /// <summary>The rebuild verbs end to end on a running node: adopt, start, status, cutover, rollback, retire, and each refusal's exit code.</summary>
 public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixture<PostgresSchemaFixture>
 {
+    [Fact]
+    public async Task A_projection_that_rebuilds_by_replay_is_replayed_from_the_outbox_from_the_command_line()
+    {
+        var p = await RebuildableProjection.CreateAsync(db, "rbc_replay");
+        using var host = await p.RunningAsync(cases: 12, RebuildMethod.ReplayEvents);
+        await p.CommandAsync(host, "t1", [3, 4], 2, "closed");
+        await p.MatchesSourceAsync(p.View);
+
+        var (planCode, plan) = await Cli.RunAsync(host, "rebuild", "start", p.Name, "--plan-only");
+        Assert.Equal(ReadModelKitExitCodes.Ok, planCode);
+        Assert.Contains("rbc_replay: planned run 1: v1 -> v2 (about ", plan, StringComparison.Ordinal);
+        Assert.Contains(" event(s) to replay); v2 receives live writes from now on. Replay it with rebuild run rbc_replay.", plan, StringComparison.Ordinal);
+
+        var (runCode, run) = await Cli.RunAsync(host, "rebuild", "run", p.Name, "--chunk-size", "5");
+        Assert.Equal(ReadModelKitExitCodes.Ok, runCode);
+        Assert.Contains("event(s)/s", run, StringComparison.Ordinal);
+        Assert.Contains("v1 -> v2 Ready; 14 event(s) replayed.", run, StringComparison.Ordinal);
+        Assert.Contains("Gate PASSED: drift missing 0, extra 0, changed 0 of 12 row(s); rows old 12, new 12", run, StringComparison.Ordinal);
+        Assert.Equal(await p.SourceRowsAsync(), await p.LiveRowsAsync("rbc_replay_rm_v2"));
+        Assert.Equal(ReadModelKitExitCodes.Ok, (await Cli.RunAsync(host, "rebuild", "cutover", p.Name)).Code);
+    }
+
     [Fact]
     public async Task A_projection_is_adopted_rebuilt_cut_over_rolled_back_cut_over_again_and_retired_from_the_command_line_while_commands_flow()
     {

@@ -45,9 +45,9 @@ public sealed class RebuildableProjection
     }
 
     /// <summary>A host running this projection (outbox stream = the name); the command line's rebuild settings come from <paramref name="rebuild"/>.</summary>
-    public IHost Host(Action<RebuildOptions>? rebuild = null)
+    public IHost Host(Action<RebuildOptions>? rebuild = null, RebuildMethod method = RebuildMethod.BackfillFromCanonicalTables)
     {
-        var contract = TestNode.Contract(Name, Name) with { Rebuild = RebuildMethod.BackfillFromCanonicalTables };
+        var contract = TestNode.Contract(Name, Name) with { Rebuild = method };
         return TestNode.Builder(db: _db, contracts: [contract], library: "rb_" + Name, store: o =>
         {
             o.Map(Name, CaseListProjection.Mapping(View) with
@@ -61,9 +61,9 @@ public sealed class RebuildableProjection
     }
 
     /// <summary>A started <see cref="Host"/> whose read model holds cases 1..<paramref name="cases"/> of tenant t1, applied by its runner.</summary>
-    public async Task<IHost> RunningAsync(int cases)
+    public async Task<IHost> RunningAsync(int cases, RebuildMethod method = RebuildMethod.BackfillFromCanonicalTables)
     {
-        var host = Host();
+        var host = Host(method: method);
         await host.StartAsync();
         await CommandAsync(host, "t1", Enumerable.Range(1, cases), 1, "open");
         await MatchesSourceAsync(View);

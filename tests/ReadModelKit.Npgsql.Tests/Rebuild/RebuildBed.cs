@@ -16,11 +16,18 @@ public sealed class RebuildBed
     private readonly PostgresSchemaFixture _db;
     private readonly Dictionary<(string, int), long> _versions = [];
 
-    private RebuildBed(PostgresSchemaFixture db, string name, NpgsqlReadModelStore store)
+    private readonly RebuildMethod _method;
+    private readonly string? _stream;
+    private readonly Func<ReadModelTableMapping, ReadModelTableMapping>? _mapping;
+
+    private RebuildBed(PostgresSchemaFixture db, string name, NpgsqlReadModelStore store, RebuildMethod method, string? stream, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping)
     {
+        _mapping = mapping;
         _db = db;
         Name = name;
         Store = store;
+        _method = method;
+        _stream = stream;
     }
 
     public string Name { get; }
@@ -35,24 +42,31 @@ public sealed class RebuildBed
         RecomputeReturnsVersion = true,
     };
 
-    public static async Task<RebuildBed> CreateAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild = null, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping = null, RebuildMethod method = RebuildMethod.BackfillFromCanonicalTables, string? nodeId = null, bool createTables = true, ILoggerFactory? loggers = null)
+    /// <param name="outbox">Whether the projection reads an outbox stream (named after the bed) instead of events handed to the applier.</param>
+    public static async Task<RebuildBed> CreateAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild = null, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping = null, RebuildMethod method = RebuildMethod.BackfillFromCanonicalTables, string? nodeId = null, bool createTables = true, bool outbox = false, ILoggerFactory? loggers = null)
     {
         if (createTables)
         {
             await db.ExecuteAsync($"CREATE TABLE {name}_src (tenant_id text NOT NULL, case_id integer NOT NULL, status text, title text, version bigint NOT NULL, PRIMARY KEY (tenant_id, case_id))");
         }
 
-        var store = await StoreAsync(db, name, rebuild, mapping, method, nodeId, createTables, loggers);
-        return new RebuildBed(db, name, store);
+        var stream = outbox ? name : null;
+        var store = await StoreAsync(db, name, rebuild, mapping, method, nodeId, createTables, stream, loggers);
+        return new RebuildBed(db, name, store, method, stream, mapping);
     }
 
-    /// <summary>Another node's store over the same tables (for crash, resume and lease tests).</summary>
+    /// <summary>Another node's store over the same tables and mapping (for crash, resume and lease tests).</summary>
     public async Task<RebuildOrchestrator> OtherNodeAsync(string nodeId, Action<RebuildOptions>? rebuild = null) =>
-        (await StoreAsync(_db, Name, o => { rebuild?.Invoke(o); o.NodeId = nodeId; }, null, RebuildMethod.BackfillFromCanonicalTables, nodeId, createTable: false, loggers: null)).Rebuilds;
+        (await StoreAsync(_db, Name, o => { rebuild?.Invoke(o); o.NodeId = nodeId; }, _mapping, _method, nodeId, createTable: false, _stream, loggers: null)).Rebuilds;
 
-    private static async Task<NpgsqlReadModelStore> StoreAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping, RebuildMethod method, string? nodeId, bool createTable, ILoggerFactory? loggers)
+    private static async Task<NpgsqlReadModelStore> StoreAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping, RebuildMethod method, string? nodeId, bool createTable, string? stream, ILoggerFactory? loggers)
     {
         var contract = CaseListProjection.ContractFor(name, IdempotencyMode.Inbox) with { Rebuild = method };
+        if (stream is not null)
+        {
+            contract = contract with { Source = new ProjectionSource(SourceKind.Outbox, stream) };
+        }
+
         return await StoreFactory.CreateAsync(db, new CaseListProjection(contract), name, createTable ? CaseListProjection.TableSql : null, o =>
         {
             o.Mappings[name] = (mapping ?? (m => m))(Mapping(name));
@@ -74,6 +88,39 @@ public sealed class RebuildBed
 
             await Store.GetApplier(Name).ApplyAsync(events);
         }
+    }
+
+    /// <summary>A command of an outbox-fed bed: changes the source row and appends its event (source time now) in one transaction.</summary>
+    public async Task CommandAsync(string tenant, int caseId, string status)
+    {
+        var version = Next(tenant, caseId);
+        await InCommandAsync(
+            $"""
+            INSERT INTO {Name}_src VALUES ('{tenant}', {caseId}, '{status}', 'title {caseId}', {version})
+            ON CONFLICT (tenant_id, case_id) DO UPDATE SET status = EXCLUDED.status, title = EXCLUDED.title, version = EXCLUDED.version
+            """,
+            CaseListProjection.Upserted(tenant, caseId, version, status, $"title {caseId}"));
+    }
+
+    /// <summary>A delete of an outbox-fed bed: removes the source row and appends a tombstone event in one transaction.</summary>
+    public async Task CommandDeleteAsync(string tenant, int caseId) =>
+        await InCommandAsync($"DELETE FROM {Name}_src WHERE tenant_id = '{tenant}' AND case_id = {caseId}", CaseListProjection.Deleted(tenant, caseId, Next(tenant, caseId)));
+
+    /// <summary>Appends one event (source time now) to the bed's outbox stream, the source left as it is.</summary>
+    public Task AppendAsync(Events.EventEnvelope change) => InCommandAsync(null, change);
+
+    private async Task InCommandAsync(string? sourceSql, Events.EventEnvelope change)
+    {
+        await using var connection = await _db.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        if (sourceSql is not null)
+        {
+            await using var command = new NpgsqlCommand(sourceSql, connection, transaction);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await Store.Outbox.AppendAsync(connection, transaction, _stream ?? throw new InvalidOperationException("Not an outbox-fed bed."), [change with { OccurredAt = DateTimeOffset.UtcNow }]);
+        await transaction.CommitAsync();
     }
 
     /// <summary>A command: changes the source row and applies its event.</summary>

@@ -98,7 +98,7 @@ public sealed class RebuildErrorTests(PostgresSchemaFixture db) : IClassFixture<
     }
 
     [Theory]
-    [InlineData(RebuildMethod.ReplayEvents, "Projection 'err_m_replayevents' declares rebuild method ReplayEvents, which this release does not run yet: only BackfillFromCanonicalTables is supported. Declare a RecomputeSql returning the source version (RecomputeReturnsVersion) and set the contract's Rebuild to BackfillFromCanonicalTables.")]
+    [InlineData(RebuildMethod.SnapshotThenReplay, "Projection 'err_m_snapshotthenreplay' declares rebuild method SnapshotThenReplay, which this release does not run yet: BackfillFromCanonicalTables and ReplayEvents are supported. Declare a RecomputeSql returning the source version (RecomputeReturnsVersion) and set the contract's Rebuild to BackfillFromCanonicalTables, or replay an outbox-fed projection with ReplayEvents.")]
     [InlineData(RebuildMethod.NotRebuildable, "Projection 'err_m_notrebuildable' is declared NotRebuildable in its contract, so it cannot be rebuilt. Repair keys in place with RepairAsync, or change the contract's Rebuild to BackfillFromCanonicalTables and give the mapping a RecomputeSql.")]
     public async Task A_rebuild_method_this_release_cannot_run_is_refused(RebuildMethod method, string message)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql;
 using ReadModelKit.Npgsql.Rebuild;
 using Spectre.Console;
@@ -18,18 +19,19 @@ internal static class RebuildRunCommands
         return RebuildCommands.Create(
             context,
             "start",
-            "Plan a rebuild into the next version (the table is adopted behind its view first if needed; the new version receives live writes at once), then backfill it from the recompute query in key-ordered chunks and run the gate. Exit code 5 when the gate fails, 6 when a rebuild already runs.",
+            "Plan a rebuild into the next version (the table is adopted behind its view first if needed; the new version receives live writes at once), then backfill it from the recompute query in key-ordered chunks (or, for a contract that rebuilds by ReplayEvents, replay the outbox stream from its start) and run the gate. Exit code 5 when the gate fails, 6 when a rebuild already runs.",
             RebuildCommands.ProjectionArgument(),
             [tableSql, planOnly, throttle, chunkSize],
             async (store, name, parse, cancellationToken) =>
             {
                 using var settings = RebuildSettingsOverride.Apply(context, parse, name, throttle, chunkSize);
                 var planned = await store.Rebuilds.StartAsync(name, parse.GetValue(tableSql), cancellationToken).ConfigureAwait(false);
-                var estimate = planned.EstimatedRows is { } rows ? string.Create(CultureInfo.InvariantCulture, $" (about {rows} row(s) to backfill)") : string.Empty;
+                var replay = planned.Method == RebuildMethod.ReplayEvents;
+                var estimate = planned.EstimatedRows is { } rows ? string.Create(CultureInfo.InvariantCulture, $" (about {rows} {(replay ? "event(s) to replay" : "row(s) to backfill")})") : string.Empty;
                 var plannedText = string.Create(CultureInfo.InvariantCulture, $"{name}: planned run {planned.Id}: v{planned.FromVersion} -> v{planned.ToVersion}{estimate}; v{planned.ToVersion} receives live writes from now on.");
                 if (parse.GetValue(planOnly))
                 {
-                    await RebuildOutput.WriteAsync(context, parse, store, name, "planned", planned, plannedText + $" Backfill it with rebuild run {name}.", cancellationToken).ConfigureAwait(false);
+                    await RebuildOutput.WriteAsync(context, parse, store, name, "planned", planned, plannedText + $" {(replay ? "Replay" : "Backfill")} it with rebuild run {name}.", cancellationToken).ConfigureAwait(false);
                     return ReadModelKitExitCodes.Ok;
                 }
 
@@ -67,7 +69,7 @@ internal static class RebuildRunCommands
         RebuildRun run;
         try
         {
-            run = await RebuildProgressDisplay.RunAsync(context, parse, title, "row(s)", progress => store.Rebuilds.RunAsync(name, progress, cancellationToken)).ConfigureAwait(false);
+            run = await RebuildProgressDisplay.RunAsync(context, parse, title, RebuildRunView.From(active)?.Unit ?? "row(s)", progress => store.Rebuilds.RunAsync(name, progress, cancellationToken)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -82,7 +84,7 @@ internal static class RebuildRunCommands
             RebuildRunState.Validating => (ReadModelKitExitCodes.GateFailed, $"Cutover is refused until the gate passes: fix the cause, then rebuild run {name} validates again; or rebuild cancel {name}."),
             _ => (ReadModelKitExitCodes.Failed, $"The run ended {run.State}{(run.Error is null ? string.Empty : ": " + run.Error)}. rebuild start {name} starts a new one."),
         };
-        var text = $"{name}: {view.Summary()}; {run.RowsDone} row(s) backfilled.{Environment.NewLine}{run.GateReport ?? "No gate report."}{Environment.NewLine}{next}";
+        var text = $"{name}: {view.Summary()}; {run.RowsDone} {(run.Method == RebuildMethod.ReplayEvents ? "event(s) replayed" : "row(s) backfilled")}.{Environment.NewLine}{run.GateReport ?? "No gate report."}{Environment.NewLine}{next}";
         await RebuildOutput.WriteAsync(context, parse, store, name, action, run, text, cancellationToken).ConfigureAwait(false);
         return code;
     }

@@ -9,6 +9,7 @@ internal sealed record RebuildRunView(
     int FromVersion,
     int ToVersion,
     string State,
+    string Method,
     bool Active,
     long RowsDone,
     long? EstimatedRows,
@@ -27,6 +28,7 @@ internal sealed record RebuildRunView(
         run.FromVersion,
         run.ToVersion,
         run.State.ToString(),
+        run.Method.ToString(),
         run.IsActive,
         run.RowsDone,
         run.EstimatedRows,
@@ -40,11 +42,14 @@ internal sealed record RebuildRunView(
         run.CutOverAt,
         run.FinishedAt);
 
-    /// <summary>One line: <c>run 3 v1 -> v2 Backfilling 1200 of ~5000 row(s) (24%)</c>.</summary>
+    /// <summary>What <see cref="RowsDone"/> counts: rows of a backfill, events of a replay.</summary>
+    public string Unit => Method == nameof(ReadModelKit.Contracts.RebuildMethod.ReplayEvents) ? "event(s)" : "row(s)";
+
+    /// <summary>One line: <c>run 3 v1 -> v2 Backfilling 1200 of ~5000 row(s) (24%)</c>, or <c>… Replaying 800 of ~9000 event(s) (8%)</c>.</summary>
     public string Summary()
     {
         var text = string.Create(CultureInfo.InvariantCulture, $"run {Id} v{FromVersion} -> v{ToVersion} {State}");
-        return State is nameof(RebuildRunState.Planned) or nameof(RebuildRunState.Backfilling) ? text + ", " + Rows(RowsDone, EstimatedRows, "row(s)") : text;
+        return State is nameof(RebuildRunState.Planned) or nameof(RebuildRunState.Backfilling) or nameof(RebuildRunState.Replaying) ? text + ", " + Rows(RowsDone, EstimatedRows, Unit) : text;
     }
 
     /// <summary>

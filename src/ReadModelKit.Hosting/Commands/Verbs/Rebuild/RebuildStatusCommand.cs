@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql.Rebuild;
 using Spectre.Console;
 
@@ -49,7 +50,7 @@ internal static class RebuildStatusCommand
                 string.Join(", ", r.Versions.Fed.Select(v => "v" + v.ToString(CultureInfo.InvariantCulture))),
                 run is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{run.Id}: v{run.FromVersion} -> v{run.ToVersion}"),
                 run?.State ?? "-",
-                run is null ? "-" : RebuildRunView.Rows(run.RowsDone, run.State is nameof(RebuildRunState.Planned) or nameof(RebuildRunState.Backfilling) ? run.EstimatedRows : null, "row(s)"),
+                run is null ? "-" : RebuildRunView.Rows(run.RowsDone, run.State is nameof(RebuildRunState.Planned) or nameof(RebuildRunState.Backfilling) or nameof(RebuildRunState.Replaying) ? run.EstimatedRows : null, run.Unit),
                 Markup.Escape(run?.Owner ?? "-"),
                 run?.GatePassed switch { true => "[green]passed[/]", false => "[red]failed[/]", null => "-" });
         }
@@ -77,9 +78,9 @@ internal static class RebuildStatusCommand
     /// <summary>What to type next for a run in this state, or null when nothing is pending.</summary>
     private static string? Next(ReadModelKitCommandContext context, string name, RebuildRun? run) => run?.State switch
     {
-        RebuildRunState.Planned or RebuildRunState.Backfilling or RebuildRunState.CatchingUp => run.Owner is { } owner
-            ? $"node '{owner}' runs it; if that node is gone, its lease expires and rebuild run {name} resumes it after its last chunk."
-            : $"rebuild run {name} resumes it after its last chunk (rows done so far are kept).",
+        RebuildRunState.Planned or RebuildRunState.Backfilling or RebuildRunState.Replaying or RebuildRunState.CatchingUp => run.Owner is { } owner
+            ? $"node '{owner}' runs it; if that node is gone, its lease expires and rebuild run {name} resumes it after its last {(run.Method == RebuildMethod.ReplayEvents ? "replayed batch" : "chunk")}."
+            : $"rebuild run {name} resumes it after its last {(run.Method == RebuildMethod.ReplayEvents ? "replayed batch (events replayed so far are kept)" : "chunk (rows done so far are kept)")}.",
         RebuildRunState.Validating when run.GatePassed == false => $"the gate failed: fix the cause, then rebuild run {name} validates again; or rebuild cancel {name}.",
         RebuildRunState.Validating => $"rebuild run {name} runs the gate.",
         RebuildRunState.Ready => $"the gate passed: rebuild cutover {name} switches readers to v{run.ToVersion}.",
