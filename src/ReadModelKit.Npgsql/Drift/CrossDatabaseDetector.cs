@@ -279,7 +279,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
 
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         foreach (var difference in changed)
         {
             arrays.Add([.. difference.Key]);
@@ -320,7 +320,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
 
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         foreach (var key in keys)
         {
             arrays.Add([.. key]);
@@ -391,7 +391,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     private (SqlParameters Parameters, KeyArrays Arrays, KeyRangeSql Range) Bound(KeyBlock range)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, KeyCount, _options.Scope, range);
         arrays.Bind(parameters);
         return (parameters, arrays, where);

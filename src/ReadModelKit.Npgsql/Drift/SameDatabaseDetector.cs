@@ -104,7 +104,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     private async Task<List<DriftDifference>> CompareKeysAsync(NpgsqlConnection connection, IReadOnlyList<RowKey> keys, DriftSink? sink, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         foreach (var key in keys)
         {
             arrays.Add([.. key]);
@@ -150,7 +150,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     private async Task<List<(RowKey Key, long Hash)>> ChunkRowsAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide, DriftSink sink, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var ids = parameters.AddValue(differing.ToArray());
@@ -256,7 +256,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     private NpgsqlCommand ChunkHashes(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, bool expectedSide)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var relation = expectedSide
@@ -281,7 +281,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     private async Task CompareChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftSink sink, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var ids = parameters.AddValue(differing.ToArray());
