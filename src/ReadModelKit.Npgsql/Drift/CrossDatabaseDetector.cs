@@ -7,11 +7,11 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <summary>
 /// Drift detection when the source and the read model live on different servers, without pulling either table over the wire.
 /// Each side holds one REPEATABLE READ snapshot for the whole check (the read model's is taken first, so it can never be ahead of the
-/// source's). Rows are grouped into blocks by a hash of the key (<c>kh</c>): level 0 has about rows / <see cref="DriftCheckOptions.BlockSize"/>
+/// source's). Rows are grouped into blocks by a hash of the key (<c>kh</c>): level 0 has about rows / <see cref="CrossDatabaseDriftOptions.BlockSize"/>
 /// blocks (<c>abs(kh % m0)</c>), and each level multiplies the block count by a whole factor, so every block's children
 /// are exactly the keys of the parent (each level splits by at least the fan-out, wider when that reaches leaf-sized blocks in one
 /// step; see <see cref="BlockPlanner.ChildFanOut"/>). Both sides send (row count, sum of <c>int8</c> row hashes, <see cref="CanonicalRowEncoding"/>) per block,
-/// only for the children of blocks that differed; a differing block with at most <see cref="DriftCheckOptions.LeafThreshold"/> rows per side is
+/// only for the children of blocks that differed; a differing block with at most <see cref="CrossDatabaseDriftOptions.LeafThreshold"/> rows per side is
 /// compared by (key, row hash), a block empty on one side is streamed as all missing or all extra, and full rows (JSON) are fetched only
 /// for differing keys. No key scan, no boundaries: every key falls into exactly one block on both sides. Every level is one sequential
 /// scan per side (key ranges would visit a heap page per row on tables not ordered by key).
@@ -56,7 +56,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var estimated = _options.Mode == DriftCheckMode.Full && _options.Scope.IsAll
             ? await DriftSession.EstimatedRowsAsync(pair.ReadModel, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false)
             : _options.SampleRangeRows;
-        var roots = BlockPlanner.RootBlocks(estimated, _options.BlockSize);
+        var roots = BlockPlanner.RootBlocks(estimated, _options.CrossDatabase.BlockSize);
         foreach (var range in ranges)
         {
             var level = await HashLevelAsync(pair, range, parents: null, 1, roots, sink, cancellationToken).ConfigureAwait(false);
@@ -112,7 +112,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             source = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             var sourceTransaction = await DriftSession.BeginSnapshotAsync(source, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
             var sourcePosition = _options.SourcePosition is { } reader ? await reader(source, cancellationToken).ConfigureAwait(false) : 0;
-            _hash ??= await RowHashProbe.ResolveAsync(source, readModel, _options.RowHash, _table.ProjectionName, cancellationToken).ConfigureAwait(false);
+            _hash ??= await RowHashProbe.ResolveAsync(source, readModel, _options.CrossDatabase.RowHash, _table.ProjectionName, cancellationToken).ConfigureAwait(false);
             _sourceKeys ??= await SourceShape.KeyExpressionsAsync(source, _table, "q", cancellationToken).ConfigureAwait(false);
             var pass = new DriftPass(sourcePosition, projectionPosition, _options.SourcePosition is not null);
             return new Pair(new Side(source, sourceTransaction, Expected: true), new Side(readModel, readModelTransaction, Expected: false), pass);
@@ -147,7 +147,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             }
 
             var twoSided = pending.Where(b => b.ExpectedCount > 0 && b.ActualCount > 0).ToList();
-            var leaf = (BlockState b) => Math.Max(b.ExpectedCount, b.ActualCount) <= _options.LeafThreshold || modulus > BlockPlanner.MaxModulus / _options.FanOut;
+            var leaf = (BlockState b) => Math.Max(b.ExpectedCount, b.ActualCount) <= _options.CrossDatabase.LeafThreshold || modulus > BlockPlanner.MaxModulus / _options.CrossDatabase.FanOut;
             foreach (var leaves in Batches(twoSided.Where(leaf), LeafRowsPerBatch))
             {
                 await CompareLeavesAsync(pair, range, leaves, modulus, sink, cancellationToken).ConfigureAwait(false);
@@ -158,7 +158,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             if (split.Count > 0)
             {
                 var largest = split.Max(b => Math.Max(b.ExpectedCount, b.ActualCount));
-                var fanOut = BlockPlanner.ChildFanOut(largest, split.Count, modulus, _options.FanOut, _options.LeafThreshold);
+                var fanOut = BlockPlanner.ChildFanOut(largest, split.Count, modulus, _options.CrossDatabase.FanOut, _options.CrossDatabase.LeafThreshold);
                 // When the level covers the whole range and every block of it splits (drift spread across the table), a filter by
                 // parent would select every row anyway.
                 var parents = levelIsWholeRange && split.Count == levelBlocks ? null : split.Select(b => b.Id).ToList();

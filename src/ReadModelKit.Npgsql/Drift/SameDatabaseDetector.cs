@@ -6,7 +6,7 @@ namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
 /// Drift detection when the source and the read model share one database. Everything runs inside one REPEATABLE READ snapshot, so
-/// writes committed meanwhile cannot produce false drift. The keys are cut into chunks of about <see cref="DriftCheckOptions.ChunkSize"/>
+/// writes committed meanwhile cannot produce false drift. The keys are cut into chunks of about <see cref="SameDatabaseDriftOptions.ChunkSize"/>
 /// rows by a hash of the key (not by key range: a range scan over a table whose physical order does not follow the key visits a heap page
 /// per row). Pass 1 groups each side by chunk into (row count, sum of row hashes) — the two sides on two connections at once, the second
 /// importing the first's exported snapshot — and merges the two chunk-ordered streams, keeping only the ids of chunks that differ. Pass 2 is one statement: the recompute query and the live read-model rows of those chunks only, FULL
@@ -50,7 +50,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             ? [KeyBlock.Everything]
             : await KeySampler.RangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
-        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.ChunkSize), 1, 1 << 24);
+        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.SameDatabase.ChunkSize), 1, 1 << 24);
         var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
         var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var otherScope = other.ConfigureAwait(false);
@@ -65,7 +65,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
                 continue;
             }
 
-            if ((long)differing.Count * _options.ChunkSize <= _options.ChunkRowsLimit)
+            if ((long)differing.Count * _options.SameDatabase.ChunkSize <= _options.SameDatabase.ChunkRowsLimit)
             {
                 await CompareChunkRowsAsync(connection, other, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
             }

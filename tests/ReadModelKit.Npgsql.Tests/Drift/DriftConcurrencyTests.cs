@@ -157,10 +157,8 @@ public sealed class DriftConcurrencyTests(DriftFixture fx) : IClassFixture<Drift
             CatchUpTimeout = TimeSpan.FromMinutes(2),
             CatchUpPollInterval = TimeSpan.FromMilliseconds(20),
             MaxRechecks = 5,
-            ChunkSize = 17,
-            BlockSize = 30,
-            LeafThreshold = 8,
-            FanOut = 4,
+            SameDatabase = { ChunkSize = 17 },
+            CrossDatabase = { BlockSize = 30, LeafThreshold = 8, FanOut = 4 },
         };
 
         /// <summary>Writes new statuses for <paramref name="keys"/> to the source, one position each, and returns the matching events (not yet applied).</summary>

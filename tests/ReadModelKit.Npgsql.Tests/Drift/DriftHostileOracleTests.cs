@@ -108,11 +108,11 @@ public sealed class DriftHostileOracleTests(DriftFixture fx) : IClassFixture<Dri
             {
                 var options = Options(o =>
                 {
-                    o.RowHash = hash;
-                    o.ChunkSize = 1 + (index % 5);
-                    o.BlockSize = 2 + (index % 7);
-                    o.LeafThreshold = 1 + (index % 4);
-                    o.ChunkRowsLimit = name.EndsWith("join of the differing chunks", StringComparison.Ordinal) ? 0 : o.ChunkRowsLimit;
+                    o.CrossDatabase.RowHash = hash;
+                    o.SameDatabase.ChunkSize = 1 + (index % 5);
+                    o.CrossDatabase.BlockSize = 2 + (index % 7);
+                    o.CrossDatabase.LeafThreshold = 1 + (index % 4);
+                    o.SameDatabase.ChunkRowsLimit = name.EndsWith("join of the differing chunks", StringComparison.Ordinal) ? 0 : o.SameDatabase.ChunkRowsLimit;
                 });
                 switch (verdict)
                 {
@@ -139,9 +139,9 @@ public sealed class DriftHostileOracleTests(DriftFixture fx) : IClassFixture<Dri
             // The runbook: record, repair, check again — clean, in the strategy of this round.
             var (_, repairing, repairHash) = strategies[index % strategies.Length];
             await fx.ExecuteAsync($"DELETE FROM \"{fx.Schema}_rmk\".drift_incident WHERE projection_name = 'host'");
-            var recorded = await repairing.CheckAsync("host", Options(o => { o.RecordIncidents = true; o.RowHash = repairHash; }));
+            var recorded = await repairing.CheckAsync("host", Options(o => { o.RecordIncidents = true; o.CrossDatabase.RowHash = repairHash; }));
             await repairing.RepairAsync(recorded, new DriftRepairOptions { MaxDriftShare = 1 });
-            var after = await repairing.CheckAsync("host", Options(o => o.RowHash = repairHash));
+            var after = await repairing.CheckAsync("host", Options(o => o.CrossDatabase.RowHash = repairHash));
             Assert.True(after.Clean, $"still drifted after repair: {Describe(Found(after))} for {c}");
             Assert.Empty(await OracleSetAsync(recompute));
             return "drift";
