@@ -25,14 +25,16 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     private readonly DriftTable _table;
     private readonly SqlIdentifier _schema;
     private readonly DriftCheckOptions _options;
+    private readonly ReceivedBytes _received;
     private readonly KeyOrder _order;
     private readonly IReadOnlyList<string> _actualKeys;
     private readonly IReadOnlyList<string> _rowKeys;
     private IReadOnlyList<string>? _sourceKeys;
     private DriftRowHash? _hash;
 
-    public CrossDatabaseDetector(NpgsqlDataSource source, NpgsqlDataSource readModel, DriftTable table, SqlIdentifier schema, DriftCheckOptions options)
+    public CrossDatabaseDetector(NpgsqlDataSource source, NpgsqlDataSource readModel, DriftTable table, SqlIdentifier schema, DriftCheckOptions options, ReceivedBytes received)
     {
+        _received = received;
         _source = source;
         _readModel = readModel;
         _table = table;
@@ -45,11 +47,12 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
 
     private int KeyCount => _table.Keys.Count;
 
-    public async Task<(DriftPass Pass, DriftRowHash? RowHash)> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
+    public async Task<IDriftComparison> OpenAsync(CancellationToken cancellationToken) =>
+        new Comparison(this, await OpenPairAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The first level over every range, then the descent through the differing blocks of each.</summary>
+    private async Task CompareAsync(Pair pair, DriftFindings findings, CancellationToken cancellationToken)
     {
-        var pair = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var pairScope = pair.ConfigureAwait(false);
-        sink.Begin(pair.Pass);
         var ranges = _options.Mode == DriftCheckMode.Full
             ? [KeyBlock.Everything]
             : await KeySampler.RangesAsync(pair.ReadModel, _table, _order, _options, cancellationToken).ConfigureAwait(false);
@@ -59,26 +62,22 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var roots = BlockPlanner.RootBlocks(estimated, _options.CrossDatabase.BlockSize);
         foreach (var range in ranges)
         {
-            var level = await HashLevelAsync(pair, range, parents: null, 1, roots, sink, cancellationToken).ConfigureAwait(false);
-            sink.AddChecked(level.Sum(b => b.ActualCount));
-            await DescendAsync(pair, range, level, roots, sink, cancellationToken).ConfigureAwait(false);
+            var level = await HashLevelAsync(pair, range, parents: null, 1, roots, cancellationToken).ConfigureAwait(false);
+            findings.AddChecked(level.Sum(b => b.ActualCount));
+            await DescendAsync(pair, range, level, roots, findings, cancellationToken).ConfigureAwait(false);
         }
-
-        await pair.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return (pair.Pass, _hash);
     }
 
     public async Task<(DriftPass Pass, IReadOnlyList<DriftDifference> Differences)> RecheckAsync(IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
     {
-        var pair = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var pair = await OpenPairAsync(cancellationToken).ConfigureAwait(false);
         await using var pairScope = pair.ConfigureAwait(false);
         var differences = new List<DriftDifference>();
-        var ignored = new DriftSink(_options, null);
         foreach (var batch in keys.Chunk(StreamBatch))
         {
             var (e, a) = await BothSides.RunAsync(
-                ct => RowsByKeysAsync(pair.Expected, batch, ignored, ct),
-                ct => RowsByKeysAsync(pair.Actual, batch, ignored, ct),
+                ct => RowsByKeysAsync(pair.Expected, batch, ct),
+                ct => RowsByKeysAsync(pair.Actual, batch, ct),
                 cancellationToken).ConfigureAwait(false);
             var found = new List<DriftDifference>();
             foreach (var key in batch)
@@ -99,7 +98,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return (pair.Pass, differences);
     }
 
-    private async Task<Pair> OpenAsync(CancellationToken cancellationToken)
+    private async Task<Pair> OpenPairAsync(CancellationToken cancellationToken)
     {
         // Read model first: its snapshot then cannot hold effects of source changes the source snapshot does not show.
         var readModel = await _readModel.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -130,7 +129,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     }
 
     /// <summary>Descends from the differing blocks of <paramref name="level"/> until every difference is classified.</summary>
-    private async Task DescendAsync(Pair pair, KeyBlock range, List<BlockState> level, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task DescendAsync(Pair pair, KeyBlock range, List<BlockState> level, long modulus, DriftFindings findings, CancellationToken cancellationToken)
     {
         var pending = level.Where(b => b.Differs).ToList();
         var levelBlocks = level.Count;
@@ -142,7 +141,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
                 var empty = pending.Where(b => (side.Expected ? b.ActualCount : b.ExpectedCount) == 0).Select(b => b.Id).ToList();
                 if (empty.Count > 0)
                 {
-                    await StreamOneSidedAsync(side, range, empty, modulus, sink, cancellationToken).ConfigureAwait(false);
+                    await StreamOneSidedAsync(side, range, empty, modulus, findings, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -150,7 +149,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             var leaf = (BlockState b) => Math.Max(b.ExpectedCount, b.ActualCount) <= _options.CrossDatabase.LeafThreshold || modulus > BlockPlanner.MaxModulus / _options.CrossDatabase.FanOut;
             foreach (var leaves in Batches(twoSided.Where(leaf), LeafRowsPerBatch))
             {
-                await CompareLeavesAsync(pair, range, leaves, modulus, sink, cancellationToken).ConfigureAwait(false);
+                await CompareLeavesAsync(pair, range, leaves, modulus, findings, cancellationToken).ConfigureAwait(false);
             }
 
             var split = twoSided.Where(b => !leaf(b)).ToList();
@@ -162,8 +161,8 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
                 // When the level covers the whole range and every block of it splits (drift spread across the table), a filter by
                 // parent would select every row anyway.
                 var parents = levelIsWholeRange && split.Count == levelBlocks ? null : split.Select(b => b.Id).ToList();
-                var children = await HashLevelAsync(pair, range, parents, modulus, modulus * fanOut, sink, cancellationToken).ConfigureAwait(false);
-                sink.AddRanges(children.Count);
+                var children = await HashLevelAsync(pair, range, parents, modulus, modulus * fanOut, cancellationToken).ConfigureAwait(false);
+                findings.AddRanges(children.Count);
                 pending = children.Where(c => c.Differs).ToList();
                 levelBlocks = children.Count;
                 levelIsWholeRange = parents is null;
@@ -176,11 +175,11 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     /// One level on both sides at once: the (count, row-hash sum) of every block <c>abs(kh % childModulus)</c> whose parent
     /// <c>abs(kh % parentModulus)</c> is in <paramref name="parents"/> (every block when null).
     /// </summary>
-    private async Task<List<BlockState>> HashLevelAsync(Pair pair, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<BlockState>> HashLevelAsync(Pair pair, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, CancellationToken cancellationToken)
     {
         var (e, a) = await BothSides.RunAsync(
-            ct => HashSideAsync(pair.Expected, range, parents, parentModulus, childModulus, sink, ct),
-            ct => HashSideAsync(pair.Actual, range, parents, parentModulus, childModulus, sink, ct),
+            ct => HashSideAsync(pair.Expected, range, parents, parentModulus, childModulus, ct),
+            ct => HashSideAsync(pair.Actual, range, parents, parentModulus, childModulus, ct),
             cancellationToken).ConfigureAwait(false);
         return e.Keys.Union(a.Keys)
             .Select(id =>
@@ -192,7 +191,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             .ToList();
     }
 
-    private async Task<Dictionary<long, (long Count, string Sum)>> HashSideAsync(Side side, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<Dictionary<long, (long Count, string Sum)>> HashSideAsync(Side side, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, CancellationToken cancellationToken)
     {
         var (parameters, _, where) = Bound(range);
         var filter = parents is null ? null : InBlocks(parameters, parents, parentModulus);
@@ -202,7 +201,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             GROUP BY 1
             """, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
-        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = counted.ConfigureAwait(false);
         var reader = counted.Row;
         var blocks = new Dictionary<long, (long, string)>();
@@ -215,20 +214,20 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     }
 
     /// <summary>Compares leaf blocks by (key, row hash), then fetches full rows only for the differing keys.</summary>
-    private async Task CompareLeavesAsync(Pair pair, KeyBlock range, IReadOnlyList<BlockState> leaves, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task CompareLeavesAsync(Pair pair, KeyBlock range, IReadOnlyList<BlockState> leaves, long modulus, DriftFindings findings, CancellationToken cancellationToken)
     {
         var ids = leaves.Select(l => l.Id).ToList();
         var (e, a) = await BothSides.RunAsync(
-            ct => LeafRowsAsync(pair.Expected, range, ids, modulus, sink, ct),
-            ct => LeafRowsAsync(pair.Actual, range, ids, modulus, sink, ct),
+            ct => LeafRowsAsync(pair.Expected, range, ids, modulus, ct),
+            ct => LeafRowsAsync(pair.Actual, range, ids, modulus, ct),
             cancellationToken).ConfigureAwait(false);
-        await ResolveRowsAsync(pair, LeafComparer.Compare(e, a), sink, cancellationToken).ConfigureAwait(false);
+        await ResolveRowsAsync(pair, LeafComparer.Compare(e, a), findings, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, CancellationToken cancellationToken)
     {
         using var command = BlockRowsCommand(side, range, blocks, modulus, RowHashOf("x"));
-        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = counted.ConfigureAwait(false);
         var reader = counted.Row;
         var rows = new List<(RowKey, long)>();
@@ -241,14 +240,14 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return rows;
     }
 
-    /// <summary>Fetches the JSON rows of differing keys from the side(s) that have them and hands the differences to the sink.</summary>
-    private async Task ResolveRowsAsync(Pair pair, List<(RowKey Key, DriftKind Kind)> found, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>Fetches the JSON rows of differing keys from the side(s) that have them and hands the differences to the findings.</summary>
+    private async Task ResolveRowsAsync(Pair pair, List<(RowKey Key, DriftKind Kind)> found, DriftFindings findings, CancellationToken cancellationToken)
     {
         foreach (var batch in found.Chunk(StreamBatch))
         {
             var (e, a) = await BothSides.RunAsync(
-                ct => RowsByKeysAsync(pair.Expected, batch.Where(f => f.Kind != DriftKind.Extra).Select(f => f.Key).ToList(), sink, ct),
-                ct => RowsByKeysAsync(pair.Actual, batch.Where(f => f.Kind != DriftKind.Missing).Select(f => f.Key).ToList(), sink, ct),
+                ct => RowsByKeysAsync(pair.Expected, batch.Where(f => f.Kind != DriftKind.Extra).Select(f => f.Key).ToList(), ct),
+                ct => RowsByKeysAsync(pair.Actual, batch.Where(f => f.Kind != DriftKind.Missing).Select(f => f.Key).ToList(), ct),
                 cancellationToken).ConfigureAwait(false);
             var differences = await WithoutEqualValuesAsync(
                 pair.Actual,
@@ -259,8 +258,8 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
                     a.TryGetValue(f.Key, out var ar) ? ar.Json : null)).ToList(),
                 e,
                 cancellationToken).ConfigureAwait(false);
-            sink.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
-            await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+            findings.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
+            await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -301,17 +300,18 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         using (var command = new NpgsqlCommand(sql, actual.Connection, actual.Transaction))
         {
             parameters.CopyTo(command.Parameters);
-            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var rows = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
+            await using var rowsScope = rows.ConfigureAwait(false);
+            while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                equal.Add(new RowKey(DriftReading.Key(reader, 0, KeyCount)!));
+                equal.Add(new RowKey(DriftReading.Key(rows.Row, 0, KeyCount)!));
             }
         }
 
         return equal.Count == 0 ? differences : differences.Where(d => d.Kind != DriftKind.Changed || !equal.Contains(d.Key)).ToList();
     }
 
-    private async Task<Dictionary<RowKey, FetchedRow>> RowsByKeysAsync(Side side, IReadOnlyList<RowKey> keys, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<Dictionary<RowKey, FetchedRow>> RowsByKeysAsync(Side side, IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
     {
         var rows = new Dictionary<RowKey, FetchedRow>();
         if (keys.Count == 0)
@@ -333,7 +333,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var sql = $"SELECT {string.Join(", ", _rowKeys)}, {_table.RowHash(_hash!.Value, "r")}, {_table.ValuesJson("r")}{texts} FROM ({Relation(side, where)}) AS r";
         using var command = new NpgsqlCommand(sql, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
-        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = counted.ConfigureAwait(false);
         var reader = counted.Row;
         var unique = new UniqueKeys(_table, side.Expected);
@@ -351,13 +351,13 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     }
 
     /// <summary>Blocks only one side has rows in: every row there is missing (source side) or extra (read-model side).</summary>
-    private async Task StreamOneSidedAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task StreamOneSidedAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftFindings findings, CancellationToken cancellationToken)
     {
         using var command = BlockRowsCommand(side, range, blocks, modulus, _table.ValuesJson("x"));
         var kind = side.Expected ? DriftKind.Missing : DriftKind.Extra;
         var differences = new List<DriftDifference>();
         var unique = new UniqueKeys(_table, side.Expected);
-        var rows = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var rows = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using (rows.ConfigureAwait(false))
         {
             var reader = rows.Row;
@@ -368,23 +368,23 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
                 differences.Add(new DriftDifference(unique.Add(new RowKey(key!)), kind, side.Expected ? json : null, side.Expected ? null : json));
                 if (differences.Count >= StreamBatch)
                 {
-                    await FlushOneSidedAsync(differences, kind, sink, cancellationToken).ConfigureAwait(false);
+                    await FlushOneSidedAsync(differences, kind, findings, cancellationToken).ConfigureAwait(false);
                     differences = [];
                 }
             }
         }
 
-        await FlushOneSidedAsync(differences, kind, sink, cancellationToken).ConfigureAwait(false);
+        await FlushOneSidedAsync(differences, kind, findings, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task FlushOneSidedAsync(List<DriftDifference> differences, DriftKind kind, DriftSink sink, CancellationToken cancellationToken)
+    private static async Task FlushOneSidedAsync(List<DriftDifference> differences, DriftKind kind, DriftFindings findings, CancellationToken cancellationToken)
     {
         if (kind == DriftKind.Missing)
         {
-            sink.AddChecked(differences.Count);
+            findings.AddChecked(differences.Count);
         }
 
-        await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+        await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The parameters, key arrays and predicates of one statement over <paramref name="range"/> within the check's scope.</summary>
@@ -498,5 +498,21 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             await Expected.Connection.DisposeAsync().ConfigureAwait(false);
             await Actual.Connection.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>An open detection pass over the two snapshots.</summary>
+    private sealed class Comparison(CrossDatabaseDetector detector, Pair pair) : IDriftComparison
+    {
+        public DriftPass Pass => pair.Pass;
+
+        public DriftRowHash? RowHash => detector._hash;
+
+        public async Task CompareAsync(DriftFindings findings, CancellationToken cancellationToken)
+        {
+            await detector.CompareAsync(pair, findings, cancellationToken).ConfigureAwait(false);
+            await pair.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public ValueTask DisposeAsync() => pair.DisposeAsync();
     }
 }

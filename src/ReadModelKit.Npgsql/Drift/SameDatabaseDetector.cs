@@ -17,17 +17,18 @@ internal sealed class SameDatabaseDetector : IDriftDetector
 {
     private const int StreamBatch = 1000;
 
-
     private readonly NpgsqlDataSource _dataSource;
     private readonly DriftTable _table;
     private readonly SqlIdentifier _schema;
     private readonly DriftCheckOptions _options;
+    private readonly ReceivedBytes _received;
     private readonly KeyOrder _order;
     private readonly IReadOnlyList<string> _actualKeys;
     private IReadOnlyList<string>? _sourceKeys;
 
-    public SameDatabaseDetector(NpgsqlDataSource dataSource, DriftTable table, SqlIdentifier schema, DriftCheckOptions options)
+    public SameDatabaseDetector(NpgsqlDataSource dataSource, DriftTable table, SqlIdentifier schema, DriftCheckOptions options, ReceivedBytes received)
     {
+        _received = received;
         _dataSource = dataSource;
         _table = table;
         _schema = schema;
@@ -36,30 +37,46 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         _actualKeys = DriftTable.Refs(table.Keys, "t");
     }
 
-    public async Task<(DriftPass Pass, DriftRowHash? RowHash)> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
+    public async Task<IDriftComparison> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
-        await using var transactionScope = transaction.ConfigureAwait(false);
-        var snapshot = await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-        var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
-        sink.Begin(pass);
-        _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
+        var connections = new List<IAsyncDisposable>();
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connections.Add(connection);
+            var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
+            var snapshot = await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
+            _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
+            var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connections.Add(other);
+            var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
+            return new Comparison(this, connection, transaction, other, otherTransaction, pass);
+        }
+        catch
+        {
+            foreach (var opened in connections)
+            {
+                await opened.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Pass 1 over every range, then pass 2 over the differing chunks of each, on the two snapshot connections.</summary>
+    private async Task CompareAsync(NpgsqlConnection connection, NpgsqlConnection other, DriftFindings findings, CancellationToken cancellationToken)
+    {
         var ranges = _options.Mode == DriftCheckMode.Full
             ? [KeyBlock.Everything]
             : await KeySampler.RangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
         var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.SameDatabase.ChunkSize), 1, 1 << 24);
         var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
-        var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var otherScope = other.ConfigureAwait(false);
-        var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
-        await using var otherTransactionScope = otherTransaction.ConfigureAwait(false);
         foreach (var range in ranges)
         {
-            var differing = await DifferingChunksAsync(connection, other, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
-            sink.AddRanges(differing.Count);
+            var differing = await DifferingChunksAsync(connection, other, range, chunks, hash, findings, cancellationToken).ConfigureAwait(false);
+            findings.AddRanges(differing.Count);
             if (differing.Count == 0)
             {
                 continue;
@@ -67,19 +84,13 @@ internal sealed class SameDatabaseDetector : IDriftDetector
 
             if ((long)differing.Count * _options.SameDatabase.ChunkSize <= _options.SameDatabase.ChunkRowsLimit)
             {
-                await CompareChunkRowsAsync(connection, other, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
+                await CompareChunkRowsAsync(connection, other, range, chunks, hash, differing, findings, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await CompareChunksAsync(connection, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
+                await CompareChunksAsync(connection, range, chunks, hash, differing, findings, cancellationToken).ConfigureAwait(false);
             }
         }
-
-        await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-
-        // Pass 1's hash only selects chunks; every reported row was compared with IS DISTINCT FROM.
-        return (pass, null);
     }
 
     public async Task<(DriftPass Pass, IReadOnlyList<DriftDifference> Differences)> RecheckAsync(IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
@@ -93,15 +104,15 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var differences = new List<DriftDifference>();
         foreach (var batch in keys.Chunk(StreamBatch))
         {
-            differences.AddRange(await CompareKeysAsync(connection, batch, null, cancellationToken).ConfigureAwait(false));
+            differences.AddRange(await CompareKeysAsync(connection, batch, cancellationToken).ConfigureAwait(false));
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (pass, differences);
     }
 
-    /// <summary>The differences among <paramref name="keys"/>, compared with IS DISTINCT FROM in the connection's transaction (bytes counted on <paramref name="sink"/>).</summary>
-    private async Task<List<DriftDifference>> CompareKeysAsync(NpgsqlConnection connection, IReadOnlyList<RowKey> keys, DriftSink? sink, CancellationToken cancellationToken)
+    /// <summary>The differences among <paramref name="keys"/>, compared with IS DISTINCT FROM in the connection's transaction.</summary>
+    private async Task<List<DriftDifference>> CompareKeysAsync(NpgsqlConnection connection, IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
         var arrays = _table.NewKeyArrays();
@@ -117,7 +128,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             $"({string.Join(", ", _actualKeys)}) IN ({keyList})");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
-        var rows = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var rows = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = rows.ConfigureAwait(false);
         var differences = new List<DriftDifference>();
         while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -132,22 +143,22 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     /// Pass 2 for few differing chunks: both sides' (key, row hash) of the rows in those chunks, on both connections at once; the keys whose
     /// hashes differ (or that one side lacks) are then compared with IS DISTINCT FROM, so only real differences are reported.
     /// </summary>
-    private async Task CompareChunkRowsAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftSink sink, CancellationToken cancellationToken)
+    private async Task CompareChunkRowsAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftFindings findings, CancellationToken cancellationToken)
     {
         var (e, a) = await BothSides.RunAsync(
-            ct => ChunkRowsAsync(connection, range, chunks, hash, differing, expectedSide: true, sink, ct),
-            ct => ChunkRowsAsync(other, range, chunks, hash, differing, expectedSide: false, sink, ct),
+            ct => ChunkRowsAsync(connection, range, chunks, hash, differing, expectedSide: true, ct),
+            ct => ChunkRowsAsync(other, range, chunks, hash, differing, expectedSide: false, ct),
             cancellationToken).ConfigureAwait(false);
         foreach (var batch in LeafComparer.Compare(e, a).Select(f => f.Key).Chunk(StreamBatch))
         {
-            var differences = await CompareKeysAsync(connection, batch, sink, cancellationToken).ConfigureAwait(false);
-            sink.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
-            await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+            var differences = await CompareKeysAsync(connection, batch, cancellationToken).ConfigureAwait(false);
+            findings.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
+            await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>One side's (key, row hash) of the rows in <paramref name="differing"/> chunks.</summary>
-    private async Task<List<(RowKey Key, long Hash)>> ChunkRowsAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<(RowKey Key, long Hash)>> ChunkRowsAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
         var arrays = _table.NewKeyArrays();
@@ -169,7 +180,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             ) AS x
             """, connection);
         parameters.CopyTo(command.Parameters);
-        var reader = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var reader = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         var rows = new List<(RowKey, long)>();
         var unique = new UniqueKeys(_table, expectedSide);
@@ -201,7 +212,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     /// Pass 1: each side grouped by chunk into (row count, row-hash sum), the two sides on two connections at once (<paramref name="other"/>
     /// imported the first's snapshot), streamed in chunk order and merged: returns the ids of chunks that differ, counts the live read-model rows.
     /// </summary>
-    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, DriftFindings findings, CancellationToken cancellationToken)
     {
         var differing = new List<long>();
         long live = 0;
@@ -209,8 +220,8 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         using (var actual = ChunkHashes(other, range, chunks, hash, expectedSide: false))
         {
             var (expectedReader, actualReader) = await BothSides.OpenReadersAsync(expected, actual, cancellationToken).ConfigureAwait(false);
-            var e = new CountedRows(expectedReader, sink);
-            var a = new CountedRows(actualReader, sink);
+            var e = new CountedRows(expectedReader, _received);
+            var a = new CountedRows(actualReader, _received);
             try
             {
                 var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -248,7 +259,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             await a.DisposeAsync().ConfigureAwait(false);
         }
 
-        sink.AddChecked(live);
+        findings.AddChecked(live);
         return differing;
     }
 
@@ -277,8 +288,8 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return command;
     }
 
-    /// <summary>Pass 2: the rows of the differing chunks, joined on the key; only differing rows come back, streamed to the sink.</summary>
-    private async Task CompareChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>Pass 2: the rows of the differing chunks, joined on the key; only differing rows come back, streamed to the findings.</summary>
+    private async Task CompareChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftFindings findings, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
         var arrays = _table.NewKeyArrays();
@@ -291,7 +302,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             $"{where.Where(_order, _actualKeys)} AND {inChunks(_table.Keys.Select(k => (k.Type, $"t.{k.Quoted}")))}");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
-        var reader = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var reader = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         var differences = new List<DriftDifference>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -300,17 +311,17 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             differences.Add(difference);
             if (difference.Kind == DriftKind.Missing)
             {
-                sink.AddChecked(1);
+                findings.AddChecked(1);
             }
 
             if (differences.Count >= StreamBatch)
             {
-                await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+                await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
                 differences = [];
             }
         }
 
-        await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+        await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -356,5 +367,29 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var expected = reader.IsDBNull(keyCount + 1) ? null : reader.GetString(keyCount + 1);
         var actual = reader.IsDBNull(keyCount + 2) ? null : reader.GetString(keyCount + 2);
         return new DriftDifference(new RowKey(key!), (DriftKind)reader.GetInt32(0), expected, actual);
+    }
+
+    /// <summary>An open pass: the exporting connection and the one that imported its snapshot.</summary>
+    private sealed class Comparison(SameDatabaseDetector detector, NpgsqlConnection connection, NpgsqlTransaction transaction, NpgsqlConnection other, NpgsqlTransaction otherTransaction, DriftPass pass) : IDriftComparison
+    {
+        public DriftPass Pass => pass;
+
+        // Pass 1's hash only selects chunks; every reported row was compared with IS DISTINCT FROM.
+        public DriftRowHash? RowHash => null;
+
+        public async Task CompareAsync(DriftFindings findings, CancellationToken cancellationToken)
+        {
+            await detector.CompareAsync(connection, other, findings, cancellationToken).ConfigureAwait(false);
+            await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await otherTransaction.DisposeAsync().ConfigureAwait(false);
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            await other.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }
