@@ -184,8 +184,8 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return e.Keys.Union(a.Keys)
             .Select(id =>
             {
-                var (en, es) = e.GetValueOrDefault(id, (0L, CanonicalRowEncoding.EmptyHashSum));
-                var (an, @as) = a.GetValueOrDefault(id, (0L, CanonicalRowEncoding.EmptyHashSum));
+                var (en, es) = e.GetValueOrDefault(id, (0L, ""));
+                var (an, @as) = a.GetValueOrDefault(id, (0L, ""));
                 return new BlockState(id, en, es, an, @as);
             })
             .ToList();
@@ -195,9 +195,10 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     {
         var (parameters, _, where) = Bound(range);
         var filter = parents is null ? null : InBlocks(parameters, parents, parentModulus);
+        var rows = Rows;
         using var command = new NpgsqlCommand($"""
-            SELECT y.b, count(*), {CanonicalRowEncoding.HashSum("y.rmk_h")}
-            FROM (SELECT {Block(childModulus)} AS b, {RowHashOf("x")} AS rmk_h FROM {Hashed(side, where, filter)} OFFSET 0) AS y
+            SELECT y.b, count(*), {rows.Aggregate("y.rmk_h")}
+            FROM (SELECT {Block(childModulus, "x.rmk_kh")} AS b, {rows.RowHash()} AS rmk_h FROM {rows.From(Relation(side, where), filter)} OFFSET 0) AS y
             GROUP BY 1
             """, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
@@ -226,7 +227,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
 
     private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, CancellationToken cancellationToken)
     {
-        using var command = BlockRowsCommand(side, range, blocks, modulus, RowHashOf("x"));
+        using var command = BlockRowsCommand(side, range, blocks, modulus, Rows.RowHash());
         var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = counted.ConfigureAwait(false);
         var reader = counted.Row;
@@ -402,36 +403,25 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     {
         var (parameters, _, where) = Bound(range);
         var command = new NpgsqlCommand(
-            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Hashed(side, where, InBlocks(parameters, blocks, modulus))}",
+            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Rows.From(Relation(side, where), InBlocks(parameters, blocks, modulus))}",
             side.Connection,
             side.Transaction);
         parameters.CopyTo(command.Parameters);
         return command;
     }
 
-    /// <summary>
-    /// One side's rows whose block passes <paramref name="blockFilter"/> (over <c>y.rmk_kh</c>; null for every row), with their key hash
-    /// <c>rmk_kh</c> and their fields' XOR <c>rmk_rx</c>, each computed once per row (<c>OFFSET 0</c> keeps them from being inlined
-    /// twice) and the XOR only for rows the filter keeps.
-    /// </summary>
-    private string Hashed(Side side, KeyRangeSql range, string? blockFilter)
+    /// <summary>Rows read with their key hash and row value, in the row hash both servers agreed on.</summary>
+    private HashedRows Rows => new(_table, _hash!.Value);
+
+    /// <summary>The block of a key hash at a level with <paramref name="modulus"/> blocks.</summary>
+    private static string Block(long modulus, string keyHash) => $"abs({keyHash} % {DriftReading.Invariant(modulus)})";
+
+    /// <summary>The condition over a key hash that its block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
+    private static Func<string, string> InBlocks(SqlParameters parameters, IReadOnlyList<long> blocks, long modulus)
     {
-        var keyHash = CanonicalRowEncoding.BucketHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
-        var rowXor = (string alias) => CanonicalRowEncoding.RowXor(_hash!.Value, _table.All.Select(c => (c.Type, $"{alias}.{c.Quoted}")));
-        return blockFilter is null
-            ? $"(SELECT r.*, {keyHash} AS rmk_kh, {rowXor("r")} AS rmk_rx FROM ({Relation(side, range)}) AS r OFFSET 0) AS x"
-            : $"(SELECT y.*, {rowXor("y")} AS rmk_rx FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({Relation(side, range)}) AS r OFFSET 0) AS y WHERE {blockFilter} OFFSET 0) AS x";
+        var ids = parameters.AddValue(blocks.ToArray());
+        return keyHash => $"{Block(modulus, keyHash)} IN (SELECT unnest({ids}::int8[]))";
     }
-
-    /// <summary>The row hash of a row of <see cref="Hashed"/> (keys and values), from its field XOR.</summary>
-    private string RowHashOf(string alias) => CanonicalRowEncoding.MixRowXor(_hash!.Value, $"{alias}.rmk_rx");
-
-    /// <summary>The block of a row at a level with <paramref name="modulus"/> blocks.</summary>
-    private static string Block(long modulus, string alias = "x") => $"abs({alias}.rmk_kh % {DriftReading.Invariant(modulus)})";
-
-    /// <summary>The condition (inside <see cref="Hashed"/>) that a row's block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
-    private static string InBlocks(SqlParameters parameters, IReadOnlyList<long> blocks, long modulus) =>
-        $"{Block(modulus, "y")} IN (SELECT unnest({parameters.AddValue(blocks.ToArray())}::int8[]))";
 
     /// <summary>Groups blocks into batches of at most about <paramref name="rows"/> rows.</summary>
     private static IEnumerable<List<BlockState>> Batches(IEnumerable<BlockState> blocks, long rows)

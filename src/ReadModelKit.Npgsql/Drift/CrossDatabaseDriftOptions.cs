@@ -4,10 +4,11 @@ namespace ReadModelKit.Npgsql.Drift;
 public sealed class CrossDatabaseDriftOptions
 {
     /// <summary>
-    /// Target rows per first-level block (blocks are cut by a hash of the key). Default 10,000: every level costs one scan per side, so a
-    /// 1M-row table starts at 100 blocks and, for small drift, reaches leaf-sized blocks in one more level.
+    /// Target rows per first-level block (blocks are cut by a hash of the key; at most 16,384 blocks). Default 64: every level costs one
+    /// scan per side, so the first level starts at leaf size, and small drift is fetched in one more round (the rows of the differing
+    /// blocks) with no level in between; tables above about 1M rows start with larger blocks.
     /// </summary>
-    public int BlockSize { get; set; } = 10_000;
+    public int BlockSize { get; set; } = 64;
 
     /// <summary>
     /// The least number of sub-blocks a differing block is split into. Default 32. A level splits wider when that takes the differing
@@ -15,8 +16,8 @@ public sealed class CrossDatabaseDriftOptions
     /// </summary>
     public int FanOut { get; set; } = 32;
 
-    /// <summary>A differing block with at most this many rows on both sides is compared row by row (key and row hash). Default 64.</summary>
-    public int LeafThreshold { get; set; } = 64;
+    /// <summary>A differing block with at most this many rows on both sides is compared row by row (key and row hash). Default 128.</summary>
+    public int LeafThreshold { get; set; } = 128;
 
     /// <summary>How rows are hashed so that both servers compute the same value. Default <see cref="DriftRowHash.Auto"/>.</summary>
     public DriftRowHash RowHash { get; set; } = DriftRowHash.Auto;

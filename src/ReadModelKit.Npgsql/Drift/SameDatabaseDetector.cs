@@ -71,7 +71,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             ? [KeyBlock.Everything]
             : await KeySampler.RangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
-        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.SameDatabase.ChunkSize), 1, 1 << 24);
+        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.SameDatabase.ChunkSize), 1, BlockPlanner.MaxGroups);
         var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
         foreach (var range in ranges)
         {
@@ -165,32 +165,24 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var ids = parameters.AddValue(differing.ToArray());
-        var relation = expectedSide
-            ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
-            : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
-        var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
-        var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"y.{c.Quoted}")));
+        var relation = SideRows(expectedSide, where);
+        var rows = new HashedRows(_table, hash);
         using var command = new NpgsqlCommand($"""
-            SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")}
-            FROM (
-                SELECT y.*, {rowXor} AS rmk_rx
-                FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({relation}) AS r OFFSET 0) AS y
-                WHERE {Chunk("y.rmk_kh", chunks)} IN (SELECT unnest({ids}::int8[]))
-                OFFSET 0
-            ) AS x
+            SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {rows.RowHash()}
+            FROM {rows.From(relation, kh => $"{Chunk(kh, chunks)} IN (SELECT unnest({ids}::int8[]))")}
             """, connection);
         parameters.CopyTo(command.Parameters);
         var reader = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
-        var rows = new List<(RowKey, long)>();
+        var found = new List<(RowKey, long)>();
         var unique = new UniqueKeys(_table, expectedSide);
         var k = _table.Keys.Count;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add((unique.Add(new RowKey(DriftReading.Key(reader.Row, 0, k)!)), reader.Row.GetInt64(k)));
+            found.Add((unique.Add(new RowKey(DriftReading.Key(reader.Row, 0, k)!)), reader.Row.GetInt64(k)));
         }
 
-        return rows;
+        return found;
     }
 
     private async Task<DriftPass> ReadPassAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -204,6 +196,11 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var projectionPosition = await DriftSession.ProjectionPositionAsync(connection, _options, _schema, _table.ProjectionName, cancellationToken).ConfigureAwait(false);
         return new DriftPass(sourcePosition, projectionPosition, LagAware: true);
     }
+
+    /// <summary>One side's key and value columns (read-model names and types) within <paramref name="where"/>: the recompute query, or the live read-model rows.</summary>
+    private string SideRows(bool expectedSide, KeyRangeSql where) => expectedSide
+        ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
+        : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
 
     /// <summary>The chunk of a key hash.</summary>
     private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {DriftReading.Invariant(chunks)})";
@@ -270,18 +267,11 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
-        var relation = expectedSide
-            ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
-            : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
-        var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
-        var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"r.{c.Quoted}")));
+        var relation = SideRows(expectedSide, where);
+        var rows = new HashedRows(_table, hash);
         var command = new NpgsqlCommand($"""
-            SELECT y.b, count(*), {CanonicalRowEncoding.HashSum("y.rmk_h")}
-            FROM (
-                SELECT {Chunk("x.rmk_kh", chunks)} AS b, {CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")} AS rmk_h
-                FROM (SELECT {keyHash} AS rmk_kh, {rowXor} AS rmk_rx FROM ({relation}) AS r OFFSET 0) AS x
-                OFFSET 0
-            ) AS y
+            SELECT y.b, count(*), {rows.Aggregate("y.rmk_h")}
+            FROM (SELECT {Chunk("x.rmk_kh", chunks)} AS b, {rows.RowHash()} AS rmk_h FROM {rows.From(relation)} OFFSET 0) AS y
             GROUP BY 1 ORDER BY 1
             """, connection);
         parameters.CopyTo(command.Parameters);
