@@ -7,7 +7,8 @@ using ReadModelKit.Benchmarks.Apply;
 // End to end (outbox → runner → read model): ... -- end-to-end
 // Rebuild: 1M-row backfill vs CREATE TABLE AS, reader blocking during cutover: ... -- rebuild [--rows 1000000]
 // Drift checks round-robin with per-round ratios to the naive join (quick, for profiling): ... -- --drift-interleaved 5
-// A clean same-database check at scale against the naive join in the same run: ... -- --drift-large 2 10000000
+// Clean checks (same and cross database) at 10M rows against the naive join in the same run, data kept between runs: ... -- --drift-10m [rounds]
+//   (any size: -- --drift-large rounds rows)
 switch (args)
 {
     case ["--check"]:
@@ -18,6 +19,10 @@ switch (args)
         return await ReadModelKit.Benchmarks.Drift.InterleavedDriftRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture));
     case ["rebuild", ..]:
         return await ReadModelKit.Benchmarks.Rebuild.RebuildBenchmarkRun.MainAsync(args);
+    case ["--drift-10m"]:
+        return await ReadModelKit.Benchmarks.Drift.LargeDriftRun.RunAsync(3, 10_000_000);
+    case ["--drift-10m", var rounds]:
+        return await ReadModelKit.Benchmarks.Drift.LargeDriftRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture), 10_000_000);
     case ["--drift-large", var rounds, var rows]:
         return await ReadModelKit.Benchmarks.Drift.LargeDriftRun.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture), int.Parse(rows, CultureInfo.InvariantCulture));
     case ["end-to-end", ..]:
