@@ -93,9 +93,9 @@ internal static class LargeDriftRun
     /// <summary>Generates the tables unless a previous run left them with this row count.</summary>
     private static async Task EnsureDataAsync(NpgsqlDataSource readModel, NpgsqlDataSource source, int rows)
     {
-        const string marker = "SELECT coalesce((SELECT rows FROM public.drift_large_ready), 0) FROM (SELECT to_regclass('public.drift_large_ready') AS t) AS x WHERE t IS NOT NULL";
-        var built = Convert.ToInt64(await ScalarAsync(readModel, marker) ?? 0L, CultureInfo.InvariantCulture);
-        var builtSource = Convert.ToInt64(await ScalarAsync(source, marker) ?? 0L, CultureInfo.InvariantCulture);
+        const string marker = "CREATE TABLE IF NOT EXISTS public.drift_large_ready (rows int8); SELECT coalesce(max(rows), 0) FROM public.drift_large_ready";
+        var built = Convert.ToInt64(await ScalarAsync(readModel, marker), CultureInfo.InvariantCulture);
+        var builtSource = Convert.ToInt64(await ScalarAsync(source, marker), CultureInfo.InvariantCulture);
         if (built == rows && builtSource == rows)
         {
             Console.WriteLine($"Reusing the {rows:N0}-row tables built by an earlier run.");
@@ -118,7 +118,7 @@ internal static class LargeDriftRun
             """);
         foreach (var dataSource in new[] { readModel, source })
         {
-            await ExecuteAsync(dataSource, $"DROP TABLE IF EXISTS public.drift_large_ready; CREATE TABLE public.drift_large_ready AS SELECT {rows}::int8 AS rows");
+            await ExecuteAsync(dataSource, $"TRUNCATE public.drift_large_ready; INSERT INTO public.drift_large_ready VALUES ({rows})");
         }
 
         Console.WriteLine($"Built in {build.Elapsed.TotalSeconds:F0} s.");
