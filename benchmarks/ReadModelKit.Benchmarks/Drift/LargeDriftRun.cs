@@ -33,7 +33,6 @@ internal static class LargeDriftRun
         SELECT 'tenant-' || lpad((g % 50)::text, 2, '0'), g, (ARRAY['open', 'assigned', 'closed'])[1 + g % 3],
                'Case ' || g || ' about a suspicious transfer', (g % 100000) / 100.0, timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second'
         FROM generate_series(1, {0}) AS g;
-        VACUUM ANALYZE drift_large_src.cases;
         """;
 
     public static async Task<int> RunAsync(int rounds, int rows)
@@ -106,6 +105,7 @@ internal static class LargeDriftRun
         Console.WriteLine($"Building the {rows:N0}-row source and read model (kept for later runs)...");
         var sourceSql = string.Format(CultureInfo.InvariantCulture, SourceTable, rows);
         await Task.WhenAll(ExecuteAsync(source, sourceSql), ExecuteAsync(readModel, sourceSql));
+        await Task.WhenAll(ExecuteAsync(source, "VACUUM ANALYZE drift_large_src.cases"), ExecuteAsync(readModel, "VACUUM ANALYZE drift_large_src.cases"));
         await ExecuteAsync(readModel, """
             DROP SCHEMA IF EXISTS drift_large CASCADE; CREATE SCHEMA drift_large;
             CREATE TABLE drift_large.cases (
@@ -114,8 +114,8 @@ internal static class LargeDriftRun
                 PRIMARY KEY (tenant_id, case_id));
             INSERT INTO drift_large.cases (tenant_id, case_id, status, title, amount, updated_at)
             SELECT tenant_id, case_id, status, title, amount, updated_at FROM drift_large_src.cases;
-            VACUUM ANALYZE drift_large.cases;
             """);
+        await ExecuteAsync(readModel, "VACUUM ANALYZE drift_large.cases");
         foreach (var dataSource in new[] { readModel, source })
         {
             await ExecuteAsync(dataSource, $"TRUNCATE public.drift_large_ready; INSERT INTO public.drift_large_ready VALUES ({rows})");
