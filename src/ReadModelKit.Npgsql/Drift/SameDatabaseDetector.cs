@@ -17,6 +17,9 @@ internal sealed class SameDatabaseDetector : IDriftDetector
 {
     private const int StreamBatch = 1000;
 
+    // Keys compared or fetched per statement: each statement is a round trip per side, and keys are looked up by index.
+    private const int KeyBatch = 10_000;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly DriftTable _table;
     private readonly SqlIdentifier _schema;
@@ -102,7 +105,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
         var differences = new List<DriftDifference>();
-        foreach (var batch in keys.Chunk(StreamBatch))
+        foreach (var batch in keys.Chunk(KeyBatch))
         {
             differences.AddRange(await CompareKeysAsync(connection, batch, cancellationToken).ConfigureAwait(false));
         }
@@ -149,7 +152,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             ct => ChunkRowsAsync(connection, range, chunks, hash, differing, expectedSide: true, ct),
             ct => ChunkRowsAsync(other, range, chunks, hash, differing, expectedSide: false, ct),
             cancellationToken).ConfigureAwait(false);
-        foreach (var batch in LeafComparer.Compare(e, a).Select(f => f.Key).Chunk(StreamBatch))
+        foreach (var batch in LeafComparer.Compare(e, a).Select(f => f.Key).Chunk(KeyBatch))
         {
             var differences = await CompareKeysAsync(connection, batch, cancellationToken).ConfigureAwait(false);
             findings.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
