@@ -5,7 +5,7 @@ using ReadModelKit.Benchmarks.Apply;
 // Run one scenario: dotnet run -c Release --project benchmarks/ReadModelKit.Benchmarks -- --filter '*InboxApply*'
 // Apply methods round-robin with per-round ratios (and row checks): ... -- --interleaved 7   (one round, a smoke test: -- --check)
 // End to end (outbox → runner → read model): ... -- end-to-end
-// Rebuild: 1M-row backfill vs CREATE TABLE AS, reader blocking during cutover: ... -- rebuild [--rows 1000000]
+// Rebuild: 1M-row backfill vs CREATE TABLE AS (interleaved rounds), reader blocking during cutover: ... -- rebuild [--rows 1000000] [--rounds 7] [--chunk-size N] [--backfill-only]
 // Drift checks round-robin with per-round ratios to the naive join (quick, for profiling): ... -- --drift-interleaved 5
 // Clean checks (same and cross database) at 10M rows against the naive join in the same run, data kept between runs: ... -- --drift-10m [rounds]
 //   (any size: -- --drift-large rounds rows)

@@ -8,8 +8,14 @@ public sealed record ProjectionStatus
     /// <summary>The projection.</summary>
     public required string ProjectionName { get; init; }
 
-    /// <summary>The most severe state over the partitions (Faulted, then Paused, Rebuilding, Stale, CatchingUp, Live).</summary>
+    /// <summary>
+    /// The most severe state over the partitions (Faulted, then Paused, Rebuilding, Stale, CatchingUp, Live); Rebuilding also while a
+    /// rebuild run is active and its gate has not passed (<see cref="RebuildInProgress"/>), though the serving version stays current.
+    /// </summary>
     public required ProjectionState State { get; init; }
+
+    /// <summary>The projection's active rebuild run (planned up to cut over), or null when none runs.</summary>
+    public Rebuild.ActiveRebuild? RebuildInProgress { get; init; }
 
     /// <summary>The partitions, in order.</summary>
     public required IReadOnlyList<PartitionStatus> Partitions { get; init; }

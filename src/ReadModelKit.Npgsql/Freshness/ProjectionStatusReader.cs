@@ -3,11 +3,12 @@ using ReadModelKit.Contracts;
 using ReadModelKit.Events;
 using ReadModelKit.Lifecycle;
 using ReadModelKit.Npgsql.Leases;
+using ReadModelKit.Npgsql.Rebuild;
 using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.Freshness;
 
-/// <summary>Reads checkpoints, pending outbox events, leases and the oldest writing transaction in one round trip.</summary>
+/// <summary>Reads checkpoints, pending outbox events, leases, the oldest writing transaction and an active rebuild in one round trip.</summary>
 internal sealed class ProjectionStatusReader
 {
     /// <summary>The most pending events one status read scans.</summary>
@@ -21,6 +22,7 @@ internal sealed class ProjectionStatusReader
     private readonly string _partitions;
     private readonly string _cluster;
     private readonly string _passed;
+    private readonly string _rebuild;
 
     public ProjectionStatusReader(NpgsqlDataSource dataSource, SqlIdentifier schema, TimeProvider time)
     {
@@ -70,6 +72,7 @@ internal sealed class ProjectionStatusReader
                 SELECT * FROM pg_stat_activity WHERE backend_xid IS NOT NULL ORDER BY age(backend_xid) DESC LIMIT 1
             ) a ON true
             """;
+        _rebuild = RebuildRunStore.ActiveRunSql(schema);
         // Passed = no committed event of the stream from a transaction at or before $4 is beyond its partition's checkpoint.
         _passed = $"""
             WITH {common}
@@ -88,6 +91,7 @@ internal sealed class ProjectionStatusReader
         var capped = false;
         int liveNodes;
         WatermarkHolder? holder = null;
+        ActiveRebuild? rebuild = null;
         var batch = _dataSource.CreateBatch();
         await using (batch.ConfigureAwait(false))
         {
@@ -95,8 +99,11 @@ internal sealed class ProjectionStatusReader
             AddSource(first.Parameters, contract);
             var second = new NpgsqlBatchCommand(_cluster);
             second.Parameters.Add(new NpgsqlParameter<string> { TypedValue = contract.Name });
+            var third = new NpgsqlBatchCommand(_rebuild);
+            third.Parameters.Add(new NpgsqlParameter<string> { TypedValue = contract.Name });
             batch.BatchCommands.Add(first);
             batch.BatchCommands.Add(second);
+            batch.BatchCommands.Add(third);
             using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -130,12 +137,25 @@ internal sealed class ProjectionStatusReader
                     reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
                     reader.IsDBNull(6) ? TimeSpan.Zero : reader.GetTimeSpan(6));
             }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rebuild = RebuildRunStore.ReadActive(reader);
+            }
+        }
+
+        var states = partitions.Select(p => p.State).ToList();
+        if (rebuild?.Lifecycle == ProjectionState.Rebuilding)
+        {
+            states.Add(ProjectionState.Rebuilding);
         }
 
         return new ProjectionStatus
         {
             ProjectionName = contract.Name,
-            State = partitions.Count == 0 ? ProjectionLifecycle.Initial : Severity.First(s => partitions.Any(p => p.State == s)),
+            State = states.Count == 0 ? ProjectionLifecycle.Initial : Severity.First(states.Contains),
+            RebuildInProgress = rebuild,
             Partitions = partitions,
             PendingCapped = capped,
             OldestWriter = holder,

@@ -6,7 +6,8 @@ using ReadModelKit.Npgsql.Sql;
 namespace ReadModelKit.Npgsql.Rebuild;
 
 /// <summary>
-/// The SQL of one key-ordered chunk, written through the apply path's recompute writer under the version guard. Both return one row:
+/// The SQL of one key-ordered chunk, written through the apply path's recompute writer under the version guard (the bulk backfill plainly
+/// inserts the keys the table lacks). Each returns one row:
 /// rows written, keys read, and the chunk's last key as <c>text[]</c> (null when the chunk was empty).
 /// Parameters: <c>$1</c> the time, <c>$2</c> the last key of the previous chunk (text[], or null for the first), <c>$3</c> the chunk size,
 /// then the scope's parameters.
@@ -16,20 +17,49 @@ internal static class ChunkStatements
     /// <summary>Backfill: the next rows of the recompute query after the cursor, written into <paramref name="target"/> (one evaluation of the query).</summary>
     public static string Backfill(ReadModelTable target)
     {
-        var columns = string.Join(", ", RecomputeStatement.ExpectedColumns(target).Select(c => "q." + c));
         var leading = $"""
-            chunk AS MATERIALIZED (
-                SELECT {columns} FROM {RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!)} AS q
-                WHERE $2::text[] IS NULL OR {KeyCursor.Row(target, "q")} > {KeyCursor.Parameter(target, 2)}
-                ORDER BY {KeyCursor.OrderBy(target, "q")}
-                LIMIT $3
-            ), affected AS (
+            {Chunk(target)}, affected AS (
                 SELECT {target.KeyList()} FROM chunk
             ), expected AS (
                 SELECT * FROM chunk
             )
             """;
         return RecomputeStatement.Compose(target, leading, guarded: true, Select(target, "chunk"), removal: false);
+    }
+
+    /// <summary>
+    /// Bulk backfill: the same chunk as <see cref="Backfill"/>, but the rows whose keys the new version does not hold yet go in with a
+    /// plain <c>INSERT … SELECT</c> (no conflict check, much cheaper); only the keys live events already wrote go through the guarded upsert.
+    /// The keys held are read from the new version's key index in the chunk's key range, which before the backfill reaches it holds only
+    /// what live events wrote. A live event that inserts a key of the chunk while it runs makes the plain insert fail with a unique
+    /// violation (23505): the caller rolls the chunk back and redoes it with <see cref="Backfill"/>.
+    /// </summary>
+    public static string BulkBackfill(ReadModelTable target)
+    {
+        // A hashed lookup, cheaper than an anti-join, skipped when no key is held (the usual case); a key with a NULL column matches
+        // nothing, as in the unique index, so it is inserted.
+        var held = $"coalesce({KeyCursor.Row(target, "e")} IN (SELECT * FROM present), false)";
+        var leading = $"""
+            {Chunk(target)}, tail AS MATERIALIZED (
+                SELECT {KeyCursor.Row(target, "c")[1..^1]} FROM chunk c ORDER BY {KeyCursor.OrderBy(target, "c", descending: true)} LIMIT 1
+            ), present AS MATERIALIZED (
+                SELECT {KeyCursor.Row(target, "t")[1..^1]} FROM {target.QualifiedName} t
+                WHERE ($2::text[] IS NULL OR {KeyCursor.Row(target, "t")} > {KeyCursor.Parameter(target, 2)})
+                  AND {KeyCursor.Row(target, "t")} <= (SELECT * FROM tail)
+            ), fresh AS (
+                {RecomputeStatement.PlainInsert(target, "chunk", $"NOT EXISTS (SELECT 1 FROM present) OR NOT {held}")}
+            ), affected AS (
+                SELECT * FROM present
+            ), expected AS (
+                SELECT * FROM chunk e WHERE EXISTS (SELECT 1 FROM present) AND {held}
+            )
+            """;
+        var select = $"""
+            SELECT (s.read - (SELECT count(*) FROM expected) + (SELECT count(*) FROM upserted))::int4, s.read::int4,
+                   (SELECT {KeyCursor.AsText(target, "c")} FROM tail c)
+            FROM (SELECT count(*) AS read FROM chunk) s
+            """;
+        return RecomputeStatement.Compose(target, leading, guarded: true, select, removal: false);
     }
 
     /// <summary>
@@ -113,6 +143,16 @@ internal static class ChunkStatements
 
         return filter;
     }
+
+    /// <summary>The next rows of the recompute query after the cursor, in key order (CTE <c>chunk</c>).</summary>
+    private static string Chunk(ReadModelTable target) => $"""
+        chunk AS MATERIALIZED (
+            SELECT {string.Join(", ", RecomputeStatement.ExpectedColumns(target).Select(c => "q." + c))} FROM {RecomputeQuery.Embed(target.ProjectionName, target.Mapping.RecomputeSql!)} AS q
+            WHERE $2::text[] IS NULL OR {KeyCursor.Row(target, "q")} > {KeyCursor.Parameter(target, 2)}
+            ORDER BY {KeyCursor.OrderBy(target, "q")}
+            LIMIT $3
+        )
+        """;
 
     private static string Select(ReadModelTable table, string keys) => $"""
         SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int4,

@@ -26,4 +26,7 @@ internal static partial class RebuildLog
 
     [LoggerMessage(EventId = ReadModelKitEventIds.RebuildRepaired, Level = LogLevel.Information, Message = "Projection {ProjectionName}: repair of {Scope} recomputed {Keys} key(s), wrote {Rows} row(s) in {Batches} batch(es)")]
     public static partial void Repaired(ILogger logger, string projectionName, string scope, long keys, long rows, int batches);
+
+    [LoggerMessage(EventId = ReadModelKitEventIds.RebuildChunkRedone, Level = LogLevel.Information, Message = "Projection {ProjectionName}: rebuild run {RunId} chunk after key {After} met a key a live event inserted meanwhile ({Constraint}); redone under the version guard")]
+    public static partial void ChunkRedone(ILogger logger, string projectionName, long runId, string after, string? constraint);
 }

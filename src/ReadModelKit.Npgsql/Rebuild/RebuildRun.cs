@@ -61,7 +61,10 @@ public sealed record RebuildRun
     public bool IsActive => State is not (RebuildRunState.Retired or RebuildRunState.Failed or RebuildRunState.Cancelled or RebuildRunState.RolledBack);
 
     /// <summary>The lifecycle state the run puts the projection's new version in: <see cref="ProjectionState.Rebuilding"/> until it is ready.</summary>
-    public ProjectionState Lifecycle => State switch
+    public ProjectionState Lifecycle => LifecycleOf(State);
+
+    /// <summary>The lifecycle state a run in <paramref name="state"/> puts the projection in.</summary>
+    internal static ProjectionState LifecycleOf(RebuildRunState state) => state switch
     {
         RebuildRunState.Planned or RebuildRunState.Backfilling or RebuildRunState.CatchingUp or RebuildRunState.Validating => ProjectionState.Rebuilding,
         RebuildRunState.Retired => ProjectionState.Retired,

@@ -12,6 +12,7 @@ namespace ReadModelKit.Npgsql.Rebuild;
 /// </summary>
 internal sealed class RebuildRunStore
 {
+    private const string IsActive = "state NOT IN ('retired', 'failed', 'cancelled', 'rolled_back')";
     private const string RunColumns = "id, projection_name, from_version, to_version, method, state, last_key, rows_done, estimated_rows, owner, gate_passed, gate_report, error, created_at, backfill_started_at, cut_over_at, finished_at";
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _versions;
@@ -112,7 +113,7 @@ internal sealed class RebuildRunStore
         using var command = new NpgsqlCommand($"""
             INSERT INTO {_runs} (projection_name, from_version, to_version, method, state, estimated_rows)
             VALUES ($1, $2, $3, $4, 'planned', $5)
-            ON CONFLICT (projection_name) WHERE state NOT IN ('retired', 'failed', 'cancelled', 'rolled_back') DO NOTHING
+            ON CONFLICT (projection_name) WHERE {IsActive} DO NOTHING
             RETURNING {RunColumns}
             """, connection, transaction);
         command.Parameters.Add(Text(projectionName));
@@ -125,7 +126,13 @@ internal sealed class RebuildRunStore
 
     /// <summary>The projection's active run, or null.</summary>
     public Task<RebuildRun?> GetActiveAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, string projectionName, bool forUpdate, CancellationToken cancellationToken) =>
-        FindAsync(connection, transaction, projectionName, "AND state NOT IN ('retired', 'failed', 'cancelled', 'rolled_back')", forUpdate, cancellationToken);
+        FindAsync(connection, transaction, projectionName, "AND " + IsActive, forUpdate, cancellationToken);
+
+    /// <summary>The SQL reading the projection's active run (<c>$1</c>) for <see cref="ReadActive"/>, to batch with other reads.</summary>
+    public static string ActiveRunSql(SqlIdentifier schema) => $"SELECT id, state, rows_done FROM {schema.Quoted}.rebuild_run WHERE projection_name = $1 AND {IsActive}";
+
+    /// <summary>The current row of <see cref="ActiveRunSql"/>.</summary>
+    public static ActiveRebuild ReadActive(NpgsqlDataReader reader) => new(reader.GetInt64(0), ParseState(reader.GetString(1)), reader.GetInt64(2));
 
     /// <summary>One run by id, or null.</summary>
     public async Task<RebuildRun?> GetAsync(long runId, CancellationToken cancellationToken)
@@ -176,7 +183,7 @@ internal sealed class RebuildRunStore
     {
         using var command = _dataSource.CreateCommand($"""
             UPDATE {_runs} SET owner = $2, token = token + 1, lease_expires_at = now() + $3, updated_at = now()
-            WHERE id = $1 AND state NOT IN ('retired', 'failed', 'cancelled', 'rolled_back')
+            WHERE id = $1 AND {IsActive}
               AND (owner IS NULL OR owner = $2 OR lease_expires_at IS NULL OR lease_expires_at <= now())
             RETURNING token
             """);

@@ -114,6 +114,9 @@ public static class ReadModelKitEventIds
     /// <summary>A repair in place finished (Information).</summary>
     public const int RebuildRepaired = 2206;
 
+    /// <summary>A bulk backfill chunk met a key a live event inserted meanwhile; it was rolled back and redone under the version guard (Information).</summary>
+    public const int RebuildChunkRedone = 2210;
+
     /// <summary>A drift check found nothing (Information).</summary>
     public const int DriftCheckClean = 2500;
 

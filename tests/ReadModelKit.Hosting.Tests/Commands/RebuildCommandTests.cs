@@ -32,8 +32,10 @@ public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixtur
         // status shows the active rebuild (text and JSON); a live command reaches the new version before any backfill.
         var (_, status) = await Cli.RunAsync(host, "status", "--projection", p.Name);
         Assert.Contains("run 1 v1 -> v2 Planned, 0 of ~", status, StringComparison.Ordinal);
-        var statusJson = JsonDocument.Parse((await Cli.RunAsync(host, "status", "--projection", p.Name, "--json")).Output).RootElement[0].GetProperty("rebuild");
+        var statusRow = JsonDocument.Parse((await Cli.RunAsync(host, "status", "--projection", p.Name, "--json")).Output).RootElement[0];
+        var statusJson = statusRow.GetProperty("rebuild");
         Assert.Equal(("Planned", 2), (statusJson.GetProperty("state").GetString(), statusJson.GetProperty("toVersion").GetInt32()));
+        Assert.Equal("Rebuilding", statusRow.GetProperty("state").GetString());
         await p.CommandAsync(host, "t1", [5], 2, "closed");
         await Eventually.TrueAsync(async () => (await p.LiveRowsAsync("rbc_flow_rm_v2")) == "t1/5:closed@2", TimeSpan.FromSeconds(30), "the live command reached v2");
 
@@ -94,7 +96,9 @@ public sealed class RebuildCommandTests(PostgresSchemaFixture db) : IClassFixtur
         Assert.Equal(3, rebuildStatus.GetProperty("versions").GetProperty("serving").GetInt32());
         Assert.Equal([3], rebuildStatus.GetProperty("versions").GetProperty("fed").EnumerateArray().Select(v => v.GetInt32()));
         Assert.Equal("Retired", rebuildStatus.GetProperty("run").GetProperty("state").GetString());
-        Assert.Equal(JsonValueKind.Null, JsonDocument.Parse((await Cli.RunAsync(host, "status", "--projection", p.Name, "--json")).Output).RootElement[0].GetProperty("rebuild").ValueKind);
+        var retiredRow = JsonDocument.Parse((await Cli.RunAsync(host, "status", "--projection", p.Name, "--json")).Output).RootElement[0];
+        Assert.Equal(JsonValueKind.Null, retiredRow.GetProperty("rebuild").ValueKind);
+        Assert.NotEqual("Rebuilding", retiredRow.GetProperty("state").GetString());
         await p.CommandAsync(host, "t1", [7], 2, "closed");
         await p.MatchesSourceAsync(p.View);
         Assert.Equal("rbc_flow_rm_v3", await p.ServedTableAsync());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using ReadModelKit.Contracts;
 using ReadModelKit.Npgsql.Mapping;
@@ -34,22 +35,22 @@ public sealed class RebuildBed
         RecomputeReturnsVersion = true,
     };
 
-    public static async Task<RebuildBed> CreateAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild = null, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping = null, RebuildMethod method = RebuildMethod.BackfillFromCanonicalTables, string? nodeId = null, bool createTables = true)
+    public static async Task<RebuildBed> CreateAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild = null, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping = null, RebuildMethod method = RebuildMethod.BackfillFromCanonicalTables, string? nodeId = null, bool createTables = true, ILoggerFactory? loggers = null)
     {
         if (createTables)
         {
             await db.ExecuteAsync($"CREATE TABLE {name}_src (tenant_id text NOT NULL, case_id integer NOT NULL, status text, title text, version bigint NOT NULL, PRIMARY KEY (tenant_id, case_id))");
         }
 
-        var store = await StoreAsync(db, name, rebuild, mapping, method, nodeId, createTables);
+        var store = await StoreAsync(db, name, rebuild, mapping, method, nodeId, createTables, loggers);
         return new RebuildBed(db, name, store);
     }
 
     /// <summary>Another node's store over the same tables (for crash, resume and lease tests).</summary>
     public async Task<RebuildOrchestrator> OtherNodeAsync(string nodeId, Action<RebuildOptions>? rebuild = null) =>
-        (await StoreAsync(_db, Name, o => { rebuild?.Invoke(o); o.NodeId = nodeId; }, null, RebuildMethod.BackfillFromCanonicalTables, nodeId, createTable: false)).Rebuilds;
+        (await StoreAsync(_db, Name, o => { rebuild?.Invoke(o); o.NodeId = nodeId; }, null, RebuildMethod.BackfillFromCanonicalTables, nodeId, createTable: false, loggers: null)).Rebuilds;
 
-    private static async Task<NpgsqlReadModelStore> StoreAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping, RebuildMethod method, string? nodeId, bool createTable)
+    private static async Task<NpgsqlReadModelStore> StoreAsync(PostgresSchemaFixture db, string name, Action<RebuildOptions>? rebuild, Func<ReadModelTableMapping, ReadModelTableMapping>? mapping, RebuildMethod method, string? nodeId, bool createTable, ILoggerFactory? loggers)
     {
         var contract = CaseListProjection.ContractFor(name, IdempotencyMode.Inbox) with { Rebuild = method };
         return await StoreFactory.CreateAsync(db, new CaseListProjection(contract), name, createTable ? CaseListProjection.TableSql : null, o =>
@@ -57,7 +58,7 @@ public sealed class RebuildBed
             o.Mappings[name] = (mapping ?? (m => m))(Mapping(name));
             o.Rebuild.NodeId = nodeId ?? "node-a";
             rebuild?.Invoke(o.Rebuild);
-        });
+        }, loggers: loggers);
     }
 
     /// <summary>Seeds <paramref name="count"/> cases in the source and the read model (one event each), versions 1.</summary>
