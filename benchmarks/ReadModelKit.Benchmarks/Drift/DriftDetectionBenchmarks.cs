@@ -69,7 +69,7 @@ public class DriftDetectionBenchmarks
         return report.Total;
     }
 
-    private static DriftCheckOptions Options() => new() { RecordIncidents = false };
+    private static DriftCheckOptions Options() => new() { RecordIncidents = false, MaxSamples = 0 };
 
     private async Task<long> NaiveFullJoinAsync()
     {

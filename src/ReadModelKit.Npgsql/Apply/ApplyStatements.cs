@@ -97,24 +97,10 @@ internal sealed class ApplyStatements
         var keyBuffers = table.Keys.Select(ColumnBuffer.For).ToList();
         var valueBuffers = table.Values.Select(ColumnBuffer.For).ToList();
         var parameter = FixedParameters + 1;
-        var unnestArgs = new List<string>();
-        var aliases = new List<string>();
-        var selects = new List<string>();
-        for (var i = 0; i < keys.Count; i++)
-        {
-            unnestArgs.Add($"${parameter++}::{keyBuffers[i].ArrayCast}");
-            aliases.Add($"k{i}");
-            selects.Add(keyBuffers[i].Element($"c.k{i}") + " AS " + keys[i]);
-        }
-
-        for (var i = 0; i < values.Count; i++)
-        {
-            unnestArgs.Add($"${parameter++}::{valueBuffers[i].ArrayCast}");
-            aliases.Add($"v{i}");
-            selects.Add(valueBuffers[i].Element($"c.v{i}") + " AS " + values[i]);
-        }
-
-        var track = $"${parameter}";
+        var unnestArgs = ColumnArrays.Arguments(keyBuffers.Concat(valueBuffers), ref parameter);
+        var aliases = ColumnArrays.Names(keys.Count, "k").Concat(ColumnArrays.Names(values.Count, "v")).ToList();
+        var selects = ColumnArrays.Elements(table.Keys, keyBuffers, "c", "k").Concat(ColumnArrays.Elements(table.Values, valueBuffers, "c", "v")).ToList();
+        var track = SqlParameters.Placeholder(parameter);
         var version = ReadModelTable.Quote(table.Version.Name);
         var insertColumns = new List<string>(keys) { };
         insertColumns.AddRange(values);

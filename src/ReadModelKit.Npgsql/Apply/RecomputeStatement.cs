@@ -22,7 +22,8 @@ internal static class RecomputeStatement
     {
         var keys = table.Keys.Select(k => ReadModelTable.Quote(k.Name)).ToList();
         var keyBuffers = table.Keys.Select(ColumnBuffer.For).ToList();
-        var unnest = string.Join(", ", keyBuffers.Select((b, i) => $"${i + 2}::{b.ArrayCast}"));
+        var first = 2;
+        var unnest = string.Join(", ", ColumnArrays.Arguments(keyBuffers, ref first));
         var keyList = string.Join(", ", keys);
         var leading = $"""
             affected AS (

@@ -3,11 +3,17 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <summary>Pure arithmetic of cross-database blocks: how many blocks the first level has, and how far each level splits.</summary>
 internal static class BlockPlanner
 {
+    /// <summary>
+    /// The most groups one pass asks a side for (same-database chunks, cross-database blocks of a level): beyond it the aggregation's
+    /// hash table outgrows the CPU caches and costs more than the extra rows a larger group makes the next step read.
+    /// </summary>
+    public const int MaxGroups = 1 << 14;
+
     /// <summary>The most first-level blocks a check starts with.</summary>
-    public const int MaxRootBlocks = 4096;
+    public const int MaxRootBlocks = MaxGroups;
 
     /// <summary>The most sub-blocks one level asks each side for when it splits wider than the configured fan-out.</summary>
-    public const long MaxBlocksPerLevel = 1 << 16;
+    public const long MaxBlocksPerLevel = MaxGroups;
 
     /// <summary>The largest block modulus (block ids stay far from overflowing <c>int8</c>).</summary>
     public const long MaxModulus = 1L << 60;

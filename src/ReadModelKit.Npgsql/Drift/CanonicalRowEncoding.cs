@@ -160,9 +160,6 @@ internal static class CanonicalRowEncoding
     public static string HashSum(string rowHash) =>
         $"sum(({rowHash} >> 32)::int4)::text || ':' || sum((({rowHash} & 4294967295) - 2147483648)::int4)::text";
 
-    /// <summary>The <see cref="HashSum"/> of no rows.</summary>
-    public const string EmptyHashSum = ":";
-
     /// <summary>
     /// The hash that assigns a key to a chunk or block: only its spread matters, so Binary mixes the key fields once with
     /// <c>hashint8extended</c> (32 bits of entropy are plenty to cut a table into blocks).

@@ -4,18 +4,18 @@ namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
 /// A reader that counts the approximate wire size of every row it reads (<see cref="WireSize.OfRow"/>) and adds the total to the check's
-/// sink when disposed, so the detectors read rows without any byte bookkeeping of their own.
+/// <see cref="ReceivedBytes"/> when disposed, so the detectors read rows without any byte bookkeeping of their own.
 /// </summary>
-internal sealed class CountedRows(NpgsqlDataReader reader, DriftSink? sink) : IAsyncDisposable
+internal sealed class CountedRows(NpgsqlDataReader reader, ReceivedBytes received) : IAsyncDisposable
 {
     private long _bytes;
 
     /// <summary>The current row.</summary>
     public NpgsqlDataReader Row => reader;
 
-    /// <summary>Executes <paramref name="command"/> and counts what it returns on <paramref name="sink"/> (null: not counted).</summary>
-    public static async Task<CountedRows> OpenAsync(NpgsqlCommand command, DriftSink? sink, CancellationToken cancellationToken) =>
-        new(await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false), sink);
+    /// <summary>Executes <paramref name="command"/> and counts what it returns on <paramref name="received"/>.</summary>
+    public static async Task<CountedRows> OpenAsync(NpgsqlCommand command, ReceivedBytes received, CancellationToken cancellationToken) =>
+        new(await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false), received);
 
     /// <summary>Advances to the next row and counts it.</summary>
     public async Task<bool> ReadAsync(CancellationToken cancellationToken)
@@ -29,10 +29,10 @@ internal sealed class CountedRows(NpgsqlDataReader reader, DriftSink? sink) : IA
         return true;
     }
 
-    /// <summary>Adds the counted bytes to the sink and closes the reader.</summary>
+    /// <summary>Adds the counted bytes to the check's total and closes the reader.</summary>
     public async ValueTask DisposeAsync()
     {
-        sink?.AddBytes(Interlocked.Exchange(ref _bytes, 0));
+        received.Add(Interlocked.Exchange(ref _bytes, 0));
         await reader.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -7,11 +7,11 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <summary>
 /// Drift detection when the source and the read model live on different servers, without pulling either table over the wire.
 /// Each side holds one REPEATABLE READ snapshot for the whole check (the read model's is taken first, so it can never be ahead of the
-/// source's). Rows are grouped into blocks by a hash of the key (<c>kh</c>): level 0 has about rows / <see cref="DriftCheckOptions.BlockSize"/>
+/// source's). Rows are grouped into blocks by a hash of the key (<c>kh</c>): level 0 has about rows / <see cref="CrossDatabaseDriftOptions.BlockSize"/>
 /// blocks (<c>abs(kh % m0)</c>), and each level multiplies the block count by a whole factor, so every block's children
 /// are exactly the keys of the parent (each level splits by at least the fan-out, wider when that reaches leaf-sized blocks in one
 /// step; see <see cref="BlockPlanner.ChildFanOut"/>). Both sides send (row count, sum of <c>int8</c> row hashes, <see cref="CanonicalRowEncoding"/>) per block,
-/// only for the children of blocks that differed; a differing block with at most <see cref="DriftCheckOptions.LeafThreshold"/> rows per side is
+/// only for the children of blocks that differed; a differing block with at most <see cref="CrossDatabaseDriftOptions.LeafThreshold"/> rows per side is
 /// compared by (key, row hash), a block empty on one side is streamed as all missing or all extra, and full rows (JSON) are fetched only
 /// for differing keys. No key scan, no boundaries: every key falls into exactly one block on both sides. Every level is one sequential
 /// scan per side (key ranges would visit a heap page per row on tables not ordered by key).
@@ -19,20 +19,28 @@ namespace ReadModelKit.Npgsql.Drift;
 internal sealed class CrossDatabaseDetector : IDriftDetector
 {
     private const int StreamBatch = 1000;
-    private const long LeafRowsPerBatch = 50_000;
+
+    // Keys compared or fetched per statement: each statement is a round trip per side, and keys are looked up by index.
+    private const int KeyBatch = 10_000;
+
+    // Leaf rows per statement (each is a scan per side): as many as a same-database pass 2 holds, so 0.1% drift on 1M rows
+    // (about 1,000 leaves of 64 rows) is one scan.
+    private const long LeafRowsPerBatch = 100_000;
     private readonly NpgsqlDataSource _source;
     private readonly NpgsqlDataSource _readModel;
     private readonly DriftTable _table;
     private readonly SqlIdentifier _schema;
     private readonly DriftCheckOptions _options;
+    private readonly ReceivedBytes _received;
     private readonly KeyOrder _order;
     private readonly IReadOnlyList<string> _actualKeys;
     private readonly IReadOnlyList<string> _rowKeys;
     private IReadOnlyList<string>? _sourceKeys;
     private DriftRowHash? _hash;
 
-    public CrossDatabaseDetector(NpgsqlDataSource source, NpgsqlDataSource readModel, DriftTable table, SqlIdentifier schema, DriftCheckOptions options)
+    public CrossDatabaseDetector(NpgsqlDataSource source, NpgsqlDataSource readModel, DriftTable table, SqlIdentifier schema, DriftCheckOptions options, ReceivedBytes received)
     {
+        _received = received;
         _source = source;
         _readModel = readModel;
         _table = table;
@@ -45,40 +53,37 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
 
     private int KeyCount => _table.Keys.Count;
 
-    public async Task<(DriftPass Pass, DriftRowHash? RowHash)> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
+    public async Task<IDriftComparison> OpenAsync(CancellationToken cancellationToken) =>
+        new Comparison(this, await OpenPairAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The first level over every range, then the descent through the differing blocks of each.</summary>
+    private async Task CompareAsync(Pair pair, DriftFindings findings, CancellationToken cancellationToken)
     {
-        var pair = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var pairScope = pair.ConfigureAwait(false);
-        sink.Begin(pair.Pass);
         var ranges = _options.Mode == DriftCheckMode.Full
             ? [KeyBlock.Everything]
             : await KeySampler.RangesAsync(pair.ReadModel, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = _options.Mode == DriftCheckMode.Full && _options.Scope.IsAll
             ? await DriftSession.EstimatedRowsAsync(pair.ReadModel, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false)
             : _options.SampleRangeRows;
-        var roots = BlockPlanner.RootBlocks(estimated, _options.BlockSize);
+        var roots = BlockPlanner.RootBlocks(estimated, _options.CrossDatabase.BlockSize);
         foreach (var range in ranges)
         {
-            var level = await HashLevelAsync(pair, range, parents: null, 1, roots, sink, cancellationToken).ConfigureAwait(false);
-            sink.AddChecked(level.Sum(b => b.ActualCount));
-            await DescendAsync(pair, range, level, roots, sink, cancellationToken).ConfigureAwait(false);
+            var level = await HashLevelAsync(pair, range, parents: null, 1, roots, cancellationToken).ConfigureAwait(false);
+            findings.AddChecked(level.Sum(b => b.ActualCount));
+            await DescendAsync(pair, range, level, roots, findings, cancellationToken).ConfigureAwait(false);
         }
-
-        await pair.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return (pair.Pass, _hash);
     }
 
     public async Task<(DriftPass Pass, IReadOnlyList<DriftDifference> Differences)> RecheckAsync(IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
     {
-        var pair = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var pair = await OpenPairAsync(cancellationToken).ConfigureAwait(false);
         await using var pairScope = pair.ConfigureAwait(false);
         var differences = new List<DriftDifference>();
-        var ignored = new DriftSink(_options, null);
-        foreach (var batch in keys.Chunk(StreamBatch))
+        foreach (var batch in keys.Chunk(KeyBatch))
         {
             var (e, a) = await BothSides.RunAsync(
-                ct => RowsByKeysAsync(pair.Expected, batch, ignored, ct),
-                ct => RowsByKeysAsync(pair.Actual, batch, ignored, ct),
+                ct => RowsByKeysAsync(pair.Expected, batch, ct),
+                ct => RowsByKeysAsync(pair.Actual, batch, ct),
                 cancellationToken).ConfigureAwait(false);
             var found = new List<DriftDifference>();
             foreach (var key in batch)
@@ -99,7 +104,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return (pair.Pass, differences);
     }
 
-    private async Task<Pair> OpenAsync(CancellationToken cancellationToken)
+    private async Task<Pair> OpenPairAsync(CancellationToken cancellationToken)
     {
         // Read model first: its snapshot then cannot hold effects of source changes the source snapshot does not show.
         var readModel = await _readModel.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -112,7 +117,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             source = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             var sourceTransaction = await DriftSession.BeginSnapshotAsync(source, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
             var sourcePosition = _options.SourcePosition is { } reader ? await reader(source, cancellationToken).ConfigureAwait(false) : 0;
-            _hash ??= await RowHashProbe.ResolveAsync(source, readModel, _options.RowHash, _table.ProjectionName, cancellationToken).ConfigureAwait(false);
+            _hash ??= await RowHashProbe.ResolveAsync(source, readModel, _options.CrossDatabase.RowHash, _table.ProjectionName, cancellationToken).ConfigureAwait(false);
             _sourceKeys ??= await SourceShape.KeyExpressionsAsync(source, _table, "q", cancellationToken).ConfigureAwait(false);
             var pass = new DriftPass(sourcePosition, projectionPosition, _options.SourcePosition is not null);
             return new Pair(new Side(source, sourceTransaction, Expected: true), new Side(readModel, readModelTransaction, Expected: false), pass);
@@ -130,7 +135,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     }
 
     /// <summary>Descends from the differing blocks of <paramref name="level"/> until every difference is classified.</summary>
-    private async Task DescendAsync(Pair pair, KeyBlock range, List<BlockState> level, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task DescendAsync(Pair pair, KeyBlock range, List<BlockState> level, long modulus, DriftFindings findings, CancellationToken cancellationToken)
     {
         var pending = level.Where(b => b.Differs).ToList();
         var levelBlocks = level.Count;
@@ -142,15 +147,15 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
                 var empty = pending.Where(b => (side.Expected ? b.ActualCount : b.ExpectedCount) == 0).Select(b => b.Id).ToList();
                 if (empty.Count > 0)
                 {
-                    await StreamOneSidedAsync(side, range, empty, modulus, sink, cancellationToken).ConfigureAwait(false);
+                    await StreamOneSidedAsync(side, range, empty, modulus, findings, cancellationToken).ConfigureAwait(false);
                 }
             }
 
             var twoSided = pending.Where(b => b.ExpectedCount > 0 && b.ActualCount > 0).ToList();
-            var leaf = (BlockState b) => Math.Max(b.ExpectedCount, b.ActualCount) <= _options.LeafThreshold || modulus > BlockPlanner.MaxModulus / _options.FanOut;
+            var leaf = (BlockState b) => Math.Max(b.ExpectedCount, b.ActualCount) <= _options.CrossDatabase.LeafThreshold || modulus > BlockPlanner.MaxModulus / _options.CrossDatabase.FanOut;
             foreach (var leaves in Batches(twoSided.Where(leaf), LeafRowsPerBatch))
             {
-                await CompareLeavesAsync(pair, range, leaves, modulus, sink, cancellationToken).ConfigureAwait(false);
+                await CompareLeavesAsync(pair, range, leaves, modulus, findings, cancellationToken).ConfigureAwait(false);
             }
 
             var split = twoSided.Where(b => !leaf(b)).ToList();
@@ -158,12 +163,12 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             if (split.Count > 0)
             {
                 var largest = split.Max(b => Math.Max(b.ExpectedCount, b.ActualCount));
-                var fanOut = BlockPlanner.ChildFanOut(largest, split.Count, modulus, _options.FanOut, _options.LeafThreshold);
+                var fanOut = BlockPlanner.ChildFanOut(largest, split.Count, modulus, _options.CrossDatabase.FanOut, _options.CrossDatabase.LeafThreshold);
                 // When the level covers the whole range and every block of it splits (drift spread across the table), a filter by
                 // parent would select every row anyway.
                 var parents = levelIsWholeRange && split.Count == levelBlocks ? null : split.Select(b => b.Id).ToList();
-                var children = await HashLevelAsync(pair, range, parents, modulus, modulus * fanOut, sink, cancellationToken).ConfigureAwait(false);
-                sink.AddRanges(children.Count);
+                var children = await HashLevelAsync(pair, range, parents, modulus, modulus * fanOut, cancellationToken).ConfigureAwait(false);
+                findings.AddRanges(children.Count);
                 pending = children.Where(c => c.Differs).ToList();
                 levelBlocks = children.Count;
                 levelIsWholeRange = parents is null;
@@ -176,33 +181,34 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     /// One level on both sides at once: the (count, row-hash sum) of every block <c>abs(kh % childModulus)</c> whose parent
     /// <c>abs(kh % parentModulus)</c> is in <paramref name="parents"/> (every block when null).
     /// </summary>
-    private async Task<List<BlockState>> HashLevelAsync(Pair pair, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<BlockState>> HashLevelAsync(Pair pair, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, CancellationToken cancellationToken)
     {
         var (e, a) = await BothSides.RunAsync(
-            ct => HashSideAsync(pair.Expected, range, parents, parentModulus, childModulus, sink, ct),
-            ct => HashSideAsync(pair.Actual, range, parents, parentModulus, childModulus, sink, ct),
+            ct => HashSideAsync(pair.Expected, range, parents, parentModulus, childModulus, ct),
+            ct => HashSideAsync(pair.Actual, range, parents, parentModulus, childModulus, ct),
             cancellationToken).ConfigureAwait(false);
         return e.Keys.Union(a.Keys)
             .Select(id =>
             {
-                var (en, es) = e.GetValueOrDefault(id, (0L, CanonicalRowEncoding.EmptyHashSum));
-                var (an, @as) = a.GetValueOrDefault(id, (0L, CanonicalRowEncoding.EmptyHashSum));
+                var (en, es) = e.GetValueOrDefault(id, (0L, ""));
+                var (an, @as) = a.GetValueOrDefault(id, (0L, ""));
                 return new BlockState(id, en, es, an, @as);
             })
             .ToList();
     }
 
-    private async Task<Dictionary<long, (long Count, string Sum)>> HashSideAsync(Side side, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<Dictionary<long, (long Count, string Sum)>> HashSideAsync(Side side, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, CancellationToken cancellationToken)
     {
         var (parameters, _, where) = Bound(range);
         var filter = parents is null ? null : InBlocks(parameters, parents, parentModulus);
+        var rows = Rows;
         using var command = new NpgsqlCommand($"""
-            SELECT y.b, count(*), {CanonicalRowEncoding.HashSum("y.rmk_h")}
-            FROM (SELECT {Block(childModulus)} AS b, {RowHashOf("x")} AS rmk_h FROM {Hashed(side, where, filter)} OFFSET 0) AS y
+            SELECT y.b, count(*), {rows.Aggregate("y.rmk_h")}
+            FROM (SELECT {Block(childModulus, "x.rmk_kh")} AS b, {rows.RowHash()} AS rmk_h FROM {rows.From(Relation(side, where), filter)} OFFSET 0) AS y
             GROUP BY 1
             """, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
-        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = counted.ConfigureAwait(false);
         var reader = counted.Row;
         var blocks = new Dictionary<long, (long, string)>();
@@ -215,20 +221,20 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     }
 
     /// <summary>Compares leaf blocks by (key, row hash), then fetches full rows only for the differing keys.</summary>
-    private async Task CompareLeavesAsync(Pair pair, KeyBlock range, IReadOnlyList<BlockState> leaves, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task CompareLeavesAsync(Pair pair, KeyBlock range, IReadOnlyList<BlockState> leaves, long modulus, DriftFindings findings, CancellationToken cancellationToken)
     {
         var ids = leaves.Select(l => l.Id).ToList();
         var (e, a) = await BothSides.RunAsync(
-            ct => LeafRowsAsync(pair.Expected, range, ids, modulus, sink, ct),
-            ct => LeafRowsAsync(pair.Actual, range, ids, modulus, sink, ct),
+            ct => LeafRowsAsync(pair.Expected, range, ids, modulus, ct),
+            ct => LeafRowsAsync(pair.Actual, range, ids, modulus, ct),
             cancellationToken).ConfigureAwait(false);
-        await ResolveRowsAsync(pair, LeafComparer.Compare(e, a), sink, cancellationToken).ConfigureAwait(false);
+        await ResolveRowsAsync(pair, LeafComparer.Compare(e, a), findings, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, CancellationToken cancellationToken)
     {
-        using var command = BlockRowsCommand(side, range, blocks, modulus, RowHashOf("x"));
-        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        using var command = BlockRowsCommand(side, range, blocks, modulus, Rows.RowHash());
+        var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = counted.ConfigureAwait(false);
         var reader = counted.Row;
         var rows = new List<(RowKey, long)>();
@@ -241,14 +247,14 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return rows;
     }
 
-    /// <summary>Fetches the JSON rows of differing keys from the side(s) that have them and hands the differences to the sink.</summary>
-    private async Task ResolveRowsAsync(Pair pair, List<(RowKey Key, DriftKind Kind)> found, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>Fetches the JSON rows of differing keys from the side(s) that have them and hands the differences to the findings.</summary>
+    private async Task ResolveRowsAsync(Pair pair, List<(RowKey Key, DriftKind Kind)> found, DriftFindings findings, CancellationToken cancellationToken)
     {
-        foreach (var batch in found.Chunk(StreamBatch))
+        foreach (var batch in found.Chunk(KeyBatch))
         {
             var (e, a) = await BothSides.RunAsync(
-                ct => RowsByKeysAsync(pair.Expected, batch.Where(f => f.Kind != DriftKind.Extra).Select(f => f.Key).ToList(), sink, ct),
-                ct => RowsByKeysAsync(pair.Actual, batch.Where(f => f.Kind != DriftKind.Missing).Select(f => f.Key).ToList(), sink, ct),
+                ct => RowsByKeysAsync(pair.Expected, batch.Where(f => f.Kind != DriftKind.Extra).Select(f => f.Key).ToList(), ct),
+                ct => RowsByKeysAsync(pair.Actual, batch.Where(f => f.Kind != DriftKind.Missing).Select(f => f.Key).ToList(), ct),
                 cancellationToken).ConfigureAwait(false);
             var differences = await WithoutEqualValuesAsync(
                 pair.Actual,
@@ -259,8 +265,8 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
                     a.TryGetValue(f.Key, out var ar) ? ar.Json : null)).ToList(),
                 e,
                 cancellationToken).ConfigureAwait(false);
-            sink.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
-            await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+            findings.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
+            await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -279,7 +285,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
 
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         foreach (var difference in changed)
         {
             arrays.Add([.. difference.Key]);
@@ -301,17 +307,18 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         using (var command = new NpgsqlCommand(sql, actual.Connection, actual.Transaction))
         {
             parameters.CopyTo(command.Parameters);
-            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var rows = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
+            await using var rowsScope = rows.ConfigureAwait(false);
+            while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                equal.Add(new RowKey(DriftReading.Key(reader, 0, KeyCount)!));
+                equal.Add(new RowKey(DriftReading.Key(rows.Row, 0, KeyCount)!));
             }
         }
 
         return equal.Count == 0 ? differences : differences.Where(d => d.Kind != DriftKind.Changed || !equal.Contains(d.Key)).ToList();
     }
 
-    private async Task<Dictionary<RowKey, FetchedRow>> RowsByKeysAsync(Side side, IReadOnlyList<RowKey> keys, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<Dictionary<RowKey, FetchedRow>> RowsByKeysAsync(Side side, IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
     {
         var rows = new Dictionary<RowKey, FetchedRow>();
         if (keys.Count == 0)
@@ -320,7 +327,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         }
 
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         foreach (var key in keys)
         {
             arrays.Add([.. key]);
@@ -333,7 +340,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var sql = $"SELECT {string.Join(", ", _rowKeys)}, {_table.RowHash(_hash!.Value, "r")}, {_table.ValuesJson("r")}{texts} FROM ({Relation(side, where)}) AS r";
         using var command = new NpgsqlCommand(sql, side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
-        var counted = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = counted.ConfigureAwait(false);
         var reader = counted.Row;
         var unique = new UniqueKeys(_table, side.Expected);
@@ -351,13 +358,13 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     }
 
     /// <summary>Blocks only one side has rows in: every row there is missing (source side) or extra (read-model side).</summary>
-    private async Task StreamOneSidedAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftSink sink, CancellationToken cancellationToken)
+    private async Task StreamOneSidedAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, DriftFindings findings, CancellationToken cancellationToken)
     {
         using var command = BlockRowsCommand(side, range, blocks, modulus, _table.ValuesJson("x"));
         var kind = side.Expected ? DriftKind.Missing : DriftKind.Extra;
         var differences = new List<DriftDifference>();
         var unique = new UniqueKeys(_table, side.Expected);
-        var rows = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var rows = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using (rows.ConfigureAwait(false))
         {
             var reader = rows.Row;
@@ -368,30 +375,30 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
                 differences.Add(new DriftDifference(unique.Add(new RowKey(key!)), kind, side.Expected ? json : null, side.Expected ? null : json));
                 if (differences.Count >= StreamBatch)
                 {
-                    await FlushOneSidedAsync(differences, kind, sink, cancellationToken).ConfigureAwait(false);
+                    await FlushOneSidedAsync(differences, kind, findings, cancellationToken).ConfigureAwait(false);
                     differences = [];
                 }
             }
         }
 
-        await FlushOneSidedAsync(differences, kind, sink, cancellationToken).ConfigureAwait(false);
+        await FlushOneSidedAsync(differences, kind, findings, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task FlushOneSidedAsync(List<DriftDifference> differences, DriftKind kind, DriftSink sink, CancellationToken cancellationToken)
+    private static async Task FlushOneSidedAsync(List<DriftDifference> differences, DriftKind kind, DriftFindings findings, CancellationToken cancellationToken)
     {
         if (kind == DriftKind.Missing)
         {
-            sink.AddChecked(differences.Count);
+            findings.AddChecked(differences.Count);
         }
 
-        await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+        await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The parameters, key arrays and predicates of one statement over <paramref name="range"/> within the check's scope.</summary>
     private (SqlParameters Parameters, KeyArrays Arrays, KeyRangeSql Range) Bound(KeyBlock range)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, KeyCount, _options.Scope, range);
         arrays.Bind(parameters);
         return (parameters, arrays, where);
@@ -402,36 +409,25 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     {
         var (parameters, _, where) = Bound(range);
         var command = new NpgsqlCommand(
-            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Hashed(side, where, InBlocks(parameters, blocks, modulus))}",
+            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Rows.From(Relation(side, where), InBlocks(parameters, blocks, modulus))}",
             side.Connection,
             side.Transaction);
         parameters.CopyTo(command.Parameters);
         return command;
     }
 
-    /// <summary>
-    /// One side's rows whose block passes <paramref name="blockFilter"/> (over <c>y.rmk_kh</c>; null for every row), with their key hash
-    /// <c>rmk_kh</c> and their fields' XOR <c>rmk_rx</c>, each computed once per row (<c>OFFSET 0</c> keeps them from being inlined
-    /// twice) and the XOR only for rows the filter keeps.
-    /// </summary>
-    private string Hashed(Side side, KeyRangeSql range, string? blockFilter)
+    /// <summary>Rows read with their key hash and row value, in the row hash both servers agreed on.</summary>
+    private HashedRows Rows => new(_table, _hash!.Value);
+
+    /// <summary>The block of a key hash at a level with <paramref name="modulus"/> blocks.</summary>
+    private static string Block(long modulus, string keyHash) => $"abs({keyHash} % {DriftReading.Invariant(modulus)})";
+
+    /// <summary>The condition over a key hash that its block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
+    private static Func<string, string> InBlocks(SqlParameters parameters, IReadOnlyList<long> blocks, long modulus)
     {
-        var keyHash = CanonicalRowEncoding.BucketHash(_hash!.Value, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
-        var rowXor = (string alias) => CanonicalRowEncoding.RowXor(_hash!.Value, _table.All.Select(c => (c.Type, $"{alias}.{c.Quoted}")));
-        return blockFilter is null
-            ? $"(SELECT r.*, {keyHash} AS rmk_kh, {rowXor("r")} AS rmk_rx FROM ({Relation(side, range)}) AS r OFFSET 0) AS x"
-            : $"(SELECT y.*, {rowXor("y")} AS rmk_rx FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({Relation(side, range)}) AS r OFFSET 0) AS y WHERE {blockFilter} OFFSET 0) AS x";
+        var ids = parameters.AddValue(blocks.ToArray());
+        return keyHash => $"{Block(modulus, keyHash)} IN (SELECT unnest({ids}::int8[]))";
     }
-
-    /// <summary>The row hash of a row of <see cref="Hashed"/> (keys and values), from its field XOR.</summary>
-    private string RowHashOf(string alias) => CanonicalRowEncoding.MixRowXor(_hash!.Value, $"{alias}.rmk_rx");
-
-    /// <summary>The block of a row at a level with <paramref name="modulus"/> blocks.</summary>
-    private static string Block(long modulus, string alias = "x") => $"abs({alias}.rmk_kh % {DriftReading.Invariant(modulus)})";
-
-    /// <summary>The condition (inside <see cref="Hashed"/>) that a row's block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
-    private static string InBlocks(SqlParameters parameters, IReadOnlyList<long> blocks, long modulus) =>
-        $"{Block(modulus, "y")} IN (SELECT unnest({parameters.AddValue(blocks.ToArray())}::int8[]))";
 
     /// <summary>Groups blocks into batches of at most about <paramref name="rows"/> rows.</summary>
     private static IEnumerable<List<BlockState>> Batches(IEnumerable<BlockState> blocks, long rows)
@@ -498,5 +494,21 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
             await Expected.Connection.DisposeAsync().ConfigureAwait(false);
             await Actual.Connection.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>An open detection pass over the two snapshots.</summary>
+    private sealed class Comparison(CrossDatabaseDetector detector, Pair pair) : IDriftComparison
+    {
+        public DriftPass Pass => pair.Pass;
+
+        public DriftRowHash? RowHash => detector._hash;
+
+        public async Task CompareAsync(DriftFindings findings, CancellationToken cancellationToken)
+        {
+            await detector.CompareAsync(pair, findings, cancellationToken).ConfigureAwait(false);
+            await pair.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public ValueTask DisposeAsync() => pair.DisposeAsync();
     }
 }

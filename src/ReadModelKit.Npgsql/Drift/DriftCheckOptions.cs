@@ -9,36 +9,17 @@ public sealed class DriftCheckOptions
     /// <summary>Which keys to check. Default <see cref="DriftScope.All"/>.</summary>
     public DriftScope Scope { get; set; } = DriftScope.All;
 
-    /// <summary>
-    /// Rows per chunk of a same-database check (default 64). The check cuts the keys into chunks by a hash of the key, compares each chunk's
-    /// row count and row-hash sum on both sides in one pass, and joins row by row only the chunks that differ: smaller chunks mean fewer rows
-    /// joined per drifted key, more groups in the first pass.
-    /// </summary>
-    public int ChunkSize { get; set; } = 64;
+    /// <summary>Sizes of a same-database check (<see cref="DriftStrategy.SameDatabase"/>); bound from the section <c>SameDatabase</c>.</summary>
+    public SameDatabaseDriftOptions SameDatabase { get; set; } = new();
+
+    /// <summary>Sizes and row hash of a cross-database check (<see cref="DriftStrategy.CrossDatabase"/>); bound from the section <c>CrossDatabase</c>.</summary>
+    public CrossDatabaseDriftOptions CrossDatabase { get; set; } = new();
 
     /// <summary>How many random key ranges a sample check compares. Default 8.</summary>
     public int SampleRanges { get; set; } = 8;
 
     /// <summary>Read-model rows per sampled key range. Default 10,000.</summary>
     public int SampleRangeRows { get; set; } = 10_000;
-
-    /// <summary>
-    /// Target rows per first-level block of a cross-database check (blocks are cut by a hash of the key). Default 10,000: every level costs one
-    /// scan per side, so a 1M-row table starts at 100 blocks and, for small drift, reaches leaf-sized blocks in one more level.
-    /// </summary>
-    public int BlockSize { get; set; } = 10_000;
-
-    /// <summary>
-    /// The least number of sub-blocks a differing cross-database block is split into. Default 32. A level splits wider when that takes the
-    /// differing blocks to leaf size in one step (at most 65,536 sub-blocks per level), since every level costs one scan per side.
-    /// </summary>
-    public int FanOut { get; set; } = 32;
-
-    /// <summary>A differing cross-database block with at most this many rows on both sides is compared row by row (key and row hash). Default 64.</summary>
-    public int LeafThreshold { get; set; } = 64;
-
-    /// <summary>How a cross-database check hashes rows. Default <see cref="DriftRowHash.Auto"/>.</summary>
-    public DriftRowHash RowHash { get; set; } = DriftRowHash.Auto;
 
     /// <summary>Whether confirmed drift is written to the <c>drift_incident</c> table (needed by <see cref="DriftReconciler.RepairAsync(DriftReport, DriftRepairOptions?, CancellationToken)"/>). Default true.</summary>
     public bool RecordIncidents { get; set; } = true;
@@ -75,28 +56,40 @@ public sealed class DriftCheckOptions
     /// <summary>At most this many candidates are kept while the projection is behind; beyond that the check stops and says so. Default 100,000.</summary>
     public int MaxCandidates { get; set; } = 100_000;
 
-    /// <summary>
-    /// Same database: up to about this many rows per side in the differing chunks, pass 2 reads (key, row hash) of those rows on both
-    /// connections at once and compares only the keys that differ; above it (drift spread across the table), it streams one join of the
-    /// chunks, so client memory stays bounded. Internal: tests lower it to exercise both paths.
-    /// </summary>
-    internal long ChunkRowsLimit { get; set; } = 100_000;
+    /// <summary>Same as <see cref="SameDatabaseDriftOptions.ChunkSize"/> of <see cref="SameDatabase"/>.</summary>
+    [Obsolete("Use SameDatabase.ChunkSize.")]
+    public int ChunkSize { get => SameDatabase.ChunkSize; set => SameDatabase.ChunkSize = value; }
+
+    /// <summary>Same as <see cref="CrossDatabaseDriftOptions.BlockSize"/> of <see cref="CrossDatabase"/>.</summary>
+    [Obsolete("Use CrossDatabase.BlockSize.")]
+    public int BlockSize { get => CrossDatabase.BlockSize; set => CrossDatabase.BlockSize = value; }
+
+    /// <summary>Same as <see cref="CrossDatabaseDriftOptions.FanOut"/> of <see cref="CrossDatabase"/>.</summary>
+    [Obsolete("Use CrossDatabase.FanOut.")]
+    public int FanOut { get => CrossDatabase.FanOut; set => CrossDatabase.FanOut = value; }
+
+    /// <summary>Same as <see cref="CrossDatabaseDriftOptions.LeafThreshold"/> of <see cref="CrossDatabase"/>.</summary>
+    [Obsolete("Use CrossDatabase.LeafThreshold.")]
+    public int LeafThreshold { get => CrossDatabase.LeafThreshold; set => CrossDatabase.LeafThreshold = value; }
+
+    /// <summary>Same as <see cref="CrossDatabaseDriftOptions.RowHash"/> of <see cref="CrossDatabase"/>.</summary>
+    [Obsolete("Use CrossDatabase.RowHash.")]
+    public DriftRowHash RowHash { get => CrossDatabase.RowHash; set => CrossDatabase.RowHash = value; }
 
     /// <summary>Returns every problem of these options; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        Positive(ChunkSize, nameof(ChunkSize), errors);
-        Positive(SampleRanges, nameof(SampleRanges), errors);
-        Positive(SampleRangeRows, nameof(SampleRangeRows), errors);
-        Positive(BlockSize, nameof(BlockSize), errors);
-        Positive(LeafThreshold, nameof(LeafThreshold), errors);
-        Positive(MaxCandidates, nameof(MaxCandidates), errors);
-        if (FanOut < 2)
+        if (SameDatabase is null || CrossDatabase is null)
         {
-            errors.Add($"FanOut is {FanOut}: a block must split into at least 2 sub-blocks.");
+            errors.Add("SameDatabase and CrossDatabase cannot be null: leave them at their defaults or set their properties.");
         }
 
+        SameDatabase?.Validate(errors);
+        CrossDatabase?.Validate(errors);
+        Positive(SampleRanges, nameof(SampleRanges), errors);
+        Positive(SampleRangeRows, nameof(SampleRangeRows), errors);
+        Positive(MaxCandidates, nameof(MaxCandidates), errors);
         if (MaxIncidents < 0 || MaxSamples < 0 || MaxRechecks < 0)
         {
             errors.Add("MaxIncidents, MaxSamples and MaxRechecks cannot be negative.");
@@ -115,11 +108,6 @@ public sealed class DriftCheckOptions
         if (!Enum.IsDefined(Mode))
         {
             errors.Add($"Mode {Mode} is not defined: use one of {string.Join(", ", Enum.GetNames<DriftCheckMode>())}.");
-        }
-
-        if (!Enum.IsDefined(RowHash))
-        {
-            errors.Add($"RowHash {RowHash} is not defined: use one of {string.Join(", ", Enum.GetNames<DriftRowHash>())}.");
         }
 
         return errors;

@@ -37,7 +37,7 @@ internal sealed class DriftIncidentStore
         var parameters = new SqlParameters();
         var projection = parameters.AddValue(table.ProjectionName);
         var at = parameters.AddValue(now.UtcDateTime);
-        var arrays = new KeyArrays(table.Keys);
+        var arrays = table.NewKeyArrays();
         foreach (var key in unique.Keys)
         {
             arrays.Add([.. key]);
@@ -113,7 +113,7 @@ internal sealed class DriftIncidentStore
     public async Task<List<(long Id, RowKey Key)>> OpenBatchAsync(DriftTable table, long afterId, int limit, DriftScope scope, bool byteWise, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(table.Keys);
+        var arrays = table.NewKeyArrays();
         var range = new KeyRangeSql(arrays, table.Keys.Count, scope, null);
         arrays.Bind(parameters);
         var projection = parameters.AddValue(table.ProjectionName);
@@ -145,7 +145,7 @@ internal sealed class DriftIncidentStore
         var parameters = new SqlParameters();
         var projection = parameters.AddValue(table.ProjectionName);
         var at = parameters.AddValue(now.UtcDateTime);
-        var arrays = new KeyArrays(table.Keys);
+        var arrays = table.NewKeyArrays();
         foreach (var key in keys)
         {
             arrays.Add([.. key]);

@@ -80,14 +80,26 @@ public sealed class DriftReconciler
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
         var sink = new DriftSink(options, options.RecordIncidents ? (d, ct) => _incidents.RecordAsync(table, d, _time.GetUtcNow(), ct) : null, _store.GetApplier(projectionName).Privacy.Mask);
+        var received = new ReceivedBytes();
         IDriftDetector detector = _source is null
-            ? new SameDatabaseDetector(_store.DataSource, table, _schema, options)
-            : new CrossDatabaseDetector(_source, _store.DataSource, table, _schema, options);
+            ? new SameDatabaseDetector(_store.DataSource, table, _schema, options, received)
+            : new CrossDatabaseDetector(_source, _store.DataSource, table, _schema, options, received);
         var unconfirmed = 0L;
         DriftRowHash? rowHash;
+        DriftFindings findings;
         try
         {
-            (var pass, rowHash) = await detector.DetectAsync(sink, cancellationToken).ConfigureAwait(false);
+            DriftPass pass;
+            var comparison = await detector.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (comparison.ConfigureAwait(false))
+            {
+                // What a difference means depends on the pass: drift when the projection had caught up, else a candidate to re-check.
+                pass = comparison.Pass;
+                findings = new DriftFindings(pass.CaughtUp ? sink.ConfirmAsync : sink.KeepCandidatesAsync);
+                await comparison.CompareAsync(findings, cancellationToken).ConfigureAwait(false);
+                rowHash = comparison.RowHash;
+            }
+
             if (!pass.CaughtUp && sink.CandidatesFound > 0)
             {
                 DriftLog.Candidates(_logger, projectionName, sink.CandidatesFound, pass.ProjectionPosition, pass.SourcePosition);
@@ -109,7 +121,7 @@ public sealed class DriftReconciler
             RowHash = rowHash,
             StartedAt = started,
             Duration = stopwatch.Elapsed,
-            CheckedRows = sink.CheckedRows,
+            CheckedRows = findings.CheckedRows,
             Missing = sink.Missing,
             Extra = sink.Extra,
             Changed = sink.Changed,
@@ -117,8 +129,8 @@ public sealed class DriftReconciler
             Unconfirmed = unconfirmed,
             IncidentsRecorded = sink.Recorded,
             IncidentsTruncated = sink.Truncated,
-            BytesReceived = sink.Bytes,
-            RangesCompared = sink.Ranges,
+            BytesReceived = received.Total,
+            RangesCompared = findings.Ranges,
             Samples = sink.Samples.ToList(),
         };
         Record(report, activity);

@@ -3,6 +3,8 @@ using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Changes;
 using ReadModelKit.Npgsql.Apply;
 
+using ReadModelKit.Npgsql.Sql;
+
 namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
@@ -84,7 +86,7 @@ internal sealed class DriftRepairer
 
         var parameters = new SqlParameters();
         parameters.AddValue(now.UtcDateTime);
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         foreach (var key in keys)
         {
             arrays.Add([.. key]);
@@ -121,7 +123,7 @@ internal sealed class DriftRepairer
 
         var sourceKeys = await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         foreach (var key in keys)
         {
             arrays.Add([.. key]);

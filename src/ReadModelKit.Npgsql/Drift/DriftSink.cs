@@ -3,6 +3,7 @@ namespace ReadModelKit.Npgsql.Drift;
 /// <summary>
 /// Collects the differences a check finds, from one or several workers, with memory bounded by the options: counts by kind,
 /// a few examples, incidents written in batches as they are confirmed, and the candidates found while the projection was behind.
+/// The caller says which is which (<see cref="ConfirmAsync"/>, <see cref="KeepCandidatesAsync"/>) from the pass it opened.
 /// Every confirmed difference passes through the mask before it becomes an example or an incident, so masked columns leave the
 /// check only as digests; candidates stay unmasked in memory, where re-checks compare them.
 /// </summary>
@@ -16,9 +17,6 @@ internal sealed class DriftSink
     private readonly List<DriftDifference> _pending = [];
     private readonly List<DriftDifference> _samples = [];
     private long _accepted;
-    private long _checked;
-    private long _ranges;
-    private long _bytes;
 
     /// <param name="options">The check's options (limits).</param>
     /// <param name="record">Writes incidents and returns how many; null when incidents are not recorded.</param>
@@ -29,17 +27,6 @@ internal sealed class DriftSink
         _record = record;
         _mask = mask ?? (d => d);
     }
-
-    /// <summary>
-    /// Whether differences are confirmed drift (the pass was caught up) or only candidates to re-check; set by <see cref="Begin"/>.
-    /// </summary>
-    public bool Confirming { get; private set; } = true;
-
-    /// <summary>
-    /// Starts taking the differences of a detection pass: confirmed when the pass was caught up (or is not lag-aware), else candidates.
-    /// Detectors call it once they have read the pass's positions, before handing over any difference.
-    /// </summary>
-    public void Begin(DriftPass pass) => Confirming = pass.CaughtUp;
 
     /// <summary>Confirmed missing keys.</summary>
     public long Missing { get; private set; }
@@ -62,47 +49,17 @@ internal sealed class DriftSink
     /// <summary>Whether some confirmed drift was not recorded because of <see cref="DriftCheckOptions.MaxIncidents"/>.</summary>
     public bool Truncated { get; private set; }
 
-    /// <summary>Rows compared.</summary>
-    public long CheckedRows => Interlocked.Read(ref _checked);
-
-    /// <summary>Ranges compared.</summary>
-    public long Ranges => Interlocked.Read(ref _ranges);
-
-    /// <summary>Approximate bytes received.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
-
     /// <summary>The examples kept.</summary>
     public IReadOnlyList<DriftDifference> Samples => _samples;
 
-    /// <summary>Counts compared rows.</summary>
-    public void AddChecked(long rows) => Interlocked.Add(ref _checked, rows);
-
-    /// <summary>Counts compared ranges.</summary>
-    public void AddRanges(long ranges) => Interlocked.Add(ref _ranges, ranges);
-
-    /// <summary>Counts received bytes.</summary>
-    public void AddBytes(long bytes) => Interlocked.Add(ref _bytes, bytes);
-
-    /// <summary>Takes differences as found: confirmed or kept as candidates, depending on <see cref="Confirming"/>.</summary>
-    public async Task AddAsync(IReadOnlyList<DriftDifference> differences, CancellationToken cancellationToken)
+    /// <summary>Keeps differences seen while the projection was behind as candidates to re-check (at most <see cref="DriftCheckOptions.MaxCandidates"/>).</summary>
+    public async Task KeepCandidatesAsync(IReadOnlyList<DriftDifference> differences, CancellationToken cancellationToken)
     {
-        if (differences.Count == 0)
-        {
-            return;
-        }
-
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Confirming)
-            {
-                await AcceptAsync(differences, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                CandidatesFound += differences.Count;
-                Candidates.AddRange(differences.Take(_options.MaxCandidates - Candidates.Count));
-            }
+            CandidatesFound += differences.Count;
+            Candidates.AddRange(differences.Take(_options.MaxCandidates - Candidates.Count));
         }
         finally
         {
@@ -110,7 +67,7 @@ internal sealed class DriftSink
         }
     }
 
-    /// <summary>Takes candidates that re-checks confirmed.</summary>
+    /// <summary>Takes confirmed drift: differences of a caught-up pass, or candidates that re-checks confirmed.</summary>
     public async Task ConfirmAsync(IReadOnlyList<DriftDifference> differences, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -82,6 +82,9 @@ internal sealed class DriftTable
         return new DriftTable(table, table.Keys.Select(Resolve).ToList(), table.Values.Select(Resolve).ToList());
     }
 
+    /// <summary>Empty key arrays for this table's key columns (<see cref="Sql.KeyArrays"/>).</summary>
+    public KeyArrays NewKeyArrays() => new(Table.Keys);
+
     /// <summary>The condition that a read-model row is live (not tombstoned).</summary>
     public string Live(string alias) => Table.Tombstone is { } tombstone ? $"{alias}.{tombstone} IS NULL" : "true";
 

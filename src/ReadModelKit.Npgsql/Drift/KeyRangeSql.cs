@@ -1,4 +1,5 @@
 using ReadModelKit.Changes;
+using ReadModelKit.Npgsql.Sql;
 
 namespace ReadModelKit.Npgsql.Drift;
 

@@ -1,5 +1,7 @@
 using Npgsql;
 
+using ReadModelKit.Npgsql.Sql;
+
 namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
@@ -28,7 +30,7 @@ internal static class KeySampler
     {
         var k = table.Keys.Count;
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(table.Keys);
+        var arrays = table.NewKeyArrays();
         var scope = new KeyRangeSql(arrays, k, options.Scope, null);
         arrays.Bind(parameters);
         var pct = parameters.AddValue(percent);
@@ -118,8 +120,8 @@ internal static class KeySampler
         }
 
         var parameters = new SqlParameters();
-        var ends = new KeyArrays(table.Keys);
-        var nexts = new KeyArrays(table.Keys);
+        var ends = table.NewKeyArrays();
+        var nexts = table.NewKeyArrays();
         foreach (var i in pairs)
         {
             ends.Add(rows[i].End!);

@@ -6,7 +6,7 @@ namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
 /// Drift detection when the source and the read model share one database. Everything runs inside one REPEATABLE READ snapshot, so
-/// writes committed meanwhile cannot produce false drift. The keys are cut into chunks of about <see cref="DriftCheckOptions.ChunkSize"/>
+/// writes committed meanwhile cannot produce false drift. The keys are cut into chunks of about <see cref="SameDatabaseDriftOptions.ChunkSize"/>
 /// rows by a hash of the key (not by key range: a range scan over a table whose physical order does not follow the key visits a heap page
 /// per row). Pass 1 groups each side by chunk into (row count, sum of row hashes) — the two sides on two connections at once, the second
 /// importing the first's exported snapshot — and merges the two chunk-ordered streams, keeping only the ids of chunks that differ. Pass 2 is one statement: the recompute query and the live read-model rows of those chunks only, FULL
@@ -17,17 +17,21 @@ internal sealed class SameDatabaseDetector : IDriftDetector
 {
     private const int StreamBatch = 1000;
 
+    // Keys compared or fetched per statement: each statement is a round trip per side, and keys are looked up by index.
+    private const int KeyBatch = 10_000;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly DriftTable _table;
     private readonly SqlIdentifier _schema;
     private readonly DriftCheckOptions _options;
+    private readonly ReceivedBytes _received;
     private readonly KeyOrder _order;
     private readonly IReadOnlyList<string> _actualKeys;
     private IReadOnlyList<string>? _sourceKeys;
 
-    public SameDatabaseDetector(NpgsqlDataSource dataSource, DriftTable table, SqlIdentifier schema, DriftCheckOptions options)
+    public SameDatabaseDetector(NpgsqlDataSource dataSource, DriftTable table, SqlIdentifier schema, DriftCheckOptions options, ReceivedBytes received)
     {
+        _received = received;
         _dataSource = dataSource;
         _table = table;
         _schema = schema;
@@ -36,50 +40,60 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         _actualKeys = DriftTable.Refs(table.Keys, "t");
     }
 
-    public async Task<(DriftPass Pass, DriftRowHash? RowHash)> DetectAsync(DriftSink sink, CancellationToken cancellationToken)
+    public async Task<IDriftComparison> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
-        await using var transactionScope = transaction.ConfigureAwait(false);
-        var snapshot = await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-        var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
-        sink.Begin(pass);
-        _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
+        var connections = new List<IAsyncDisposable>();
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connections.Add(connection);
+            var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken).ConfigureAwait(false);
+            var snapshot = await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
+            _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
+            var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connections.Add(other);
+            var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
+            return new Comparison(this, connection, transaction, other, otherTransaction, pass);
+        }
+        catch
+        {
+            foreach (var opened in connections)
+            {
+                await opened.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Pass 1 over every range, then pass 2 over the differing chunks of each, on the two snapshot connections.</summary>
+    private async Task CompareAsync(NpgsqlConnection connection, NpgsqlConnection other, DriftFindings findings, CancellationToken cancellationToken)
+    {
         var ranges = _options.Mode == DriftCheckMode.Full
             ? [KeyBlock.Everything]
             : await KeySampler.RangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
-        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.ChunkSize), 1, 1 << 24);
+        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.SameDatabase.ChunkSize), 1, BlockPlanner.MaxGroups);
         var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
-        var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var otherScope = other.ConfigureAwait(false);
-        var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot).ConfigureAwait(false);
-        await using var otherTransactionScope = otherTransaction.ConfigureAwait(false);
         foreach (var range in ranges)
         {
-            var differing = await DifferingChunksAsync(connection, other, range, chunks, hash, sink, cancellationToken).ConfigureAwait(false);
-            sink.AddRanges(differing.Count);
+            var differing = await DifferingChunksAsync(connection, other, range, chunks, hash, findings, cancellationToken).ConfigureAwait(false);
+            findings.AddRanges(differing.Count);
             if (differing.Count == 0)
             {
                 continue;
             }
 
-            if ((long)differing.Count * _options.ChunkSize <= _options.ChunkRowsLimit)
+            if ((long)differing.Count * _options.SameDatabase.ChunkSize <= _options.SameDatabase.ChunkRowsLimit)
             {
-                await CompareChunkRowsAsync(connection, other, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
+                await CompareChunkRowsAsync(connection, other, range, chunks, hash, differing, findings, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await CompareChunksAsync(connection, range, chunks, hash, differing, sink, cancellationToken).ConfigureAwait(false);
+                await CompareChunksAsync(connection, range, chunks, hash, differing, findings, cancellationToken).ConfigureAwait(false);
             }
         }
-
-        await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-
-        // Pass 1's hash only selects chunks; every reported row was compared with IS DISTINCT FROM.
-        return (pass, null);
     }
 
     public async Task<(DriftPass Pass, IReadOnlyList<DriftDifference> Differences)> RecheckAsync(IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
@@ -91,20 +105,20 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
         var differences = new List<DriftDifference>();
-        foreach (var batch in keys.Chunk(StreamBatch))
+        foreach (var batch in keys.Chunk(KeyBatch))
         {
-            differences.AddRange(await CompareKeysAsync(connection, batch, null, cancellationToken).ConfigureAwait(false));
+            differences.AddRange(await CompareKeysAsync(connection, batch, cancellationToken).ConfigureAwait(false));
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (pass, differences);
     }
 
-    /// <summary>The differences among <paramref name="keys"/>, compared with IS DISTINCT FROM in the connection's transaction (bytes counted on <paramref name="sink"/>).</summary>
-    private async Task<List<DriftDifference>> CompareKeysAsync(NpgsqlConnection connection, IReadOnlyList<RowKey> keys, DriftSink? sink, CancellationToken cancellationToken)
+    /// <summary>The differences among <paramref name="keys"/>, compared with IS DISTINCT FROM in the connection's transaction.</summary>
+    private async Task<List<DriftDifference>> CompareKeysAsync(NpgsqlConnection connection, IReadOnlyList<RowKey> keys, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         foreach (var key in keys)
         {
             arrays.Add([.. key]);
@@ -117,7 +131,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             $"({string.Join(", ", _actualKeys)}) IN ({keyList})");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
-        var rows = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var rows = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = rows.ConfigureAwait(false);
         var differences = new List<DriftDifference>();
         while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -132,54 +146,46 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     /// Pass 2 for few differing chunks: both sides' (key, row hash) of the rows in those chunks, on both connections at once; the keys whose
     /// hashes differ (or that one side lacks) are then compared with IS DISTINCT FROM, so only real differences are reported.
     /// </summary>
-    private async Task CompareChunkRowsAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftSink sink, CancellationToken cancellationToken)
+    private async Task CompareChunkRowsAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftFindings findings, CancellationToken cancellationToken)
     {
         var (e, a) = await BothSides.RunAsync(
-            ct => ChunkRowsAsync(connection, range, chunks, hash, differing, expectedSide: true, sink, ct),
-            ct => ChunkRowsAsync(other, range, chunks, hash, differing, expectedSide: false, sink, ct),
+            ct => ChunkRowsAsync(connection, range, chunks, hash, differing, expectedSide: true, ct),
+            ct => ChunkRowsAsync(other, range, chunks, hash, differing, expectedSide: false, ct),
             cancellationToken).ConfigureAwait(false);
-        foreach (var batch in LeafComparer.Compare(e, a).Select(f => f.Key).Chunk(StreamBatch))
+        foreach (var batch in LeafComparer.Compare(e, a).Select(f => f.Key).Chunk(KeyBatch))
         {
-            var differences = await CompareKeysAsync(connection, batch, sink, cancellationToken).ConfigureAwait(false);
-            sink.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
-            await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+            var differences = await CompareKeysAsync(connection, batch, cancellationToken).ConfigureAwait(false);
+            findings.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
+            await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>One side's (key, row hash) of the rows in <paramref name="differing"/> chunks.</summary>
-    private async Task<List<(RowKey Key, long Hash)>> ChunkRowsAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<(RowKey Key, long Hash)>> ChunkRowsAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var ids = parameters.AddValue(differing.ToArray());
-        var relation = expectedSide
-            ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
-            : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
-        var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
-        var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"y.{c.Quoted}")));
+        var relation = SideRows(expectedSide, where);
+        var rows = new HashedRows(_table, hash);
         using var command = new NpgsqlCommand($"""
-            SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")}
-            FROM (
-                SELECT y.*, {rowXor} AS rmk_rx
-                FROM (SELECT r.*, {keyHash} AS rmk_kh FROM ({relation}) AS r OFFSET 0) AS y
-                WHERE {Chunk("y.rmk_kh", chunks)} IN (SELECT unnest({ids}::int8[]))
-                OFFSET 0
-            ) AS x
+            SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {rows.RowHash()}
+            FROM {rows.From(relation, kh => $"{Chunk(kh, chunks)} IN (SELECT unnest({ids}::int8[]))")}
             """, connection);
         parameters.CopyTo(command.Parameters);
-        var reader = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var reader = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
-        var rows = new List<(RowKey, long)>();
+        var found = new List<(RowKey, long)>();
         var unique = new UniqueKeys(_table, expectedSide);
         var k = _table.Keys.Count;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add((unique.Add(new RowKey(DriftReading.Key(reader.Row, 0, k)!)), reader.Row.GetInt64(k)));
+            found.Add((unique.Add(new RowKey(DriftReading.Key(reader.Row, 0, k)!)), reader.Row.GetInt64(k)));
         }
 
-        return rows;
+        return found;
     }
 
     private async Task<DriftPass> ReadPassAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -194,6 +200,11 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return new DriftPass(sourcePosition, projectionPosition, LagAware: true);
     }
 
+    /// <summary>One side's key and value columns (read-model names and types) within <paramref name="where"/>: the recompute query, or the live read-model rows.</summary>
+    private string SideRows(bool expectedSide, KeyRangeSql where) => expectedSide
+        ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
+        : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
+
     /// <summary>The chunk of a key hash.</summary>
     private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {DriftReading.Invariant(chunks)})";
 
@@ -201,7 +212,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     /// Pass 1: each side grouped by chunk into (row count, row-hash sum), the two sides on two connections at once (<paramref name="other"/>
     /// imported the first's snapshot), streamed in chunk order and merged: returns the ids of chunks that differ, counts the live read-model rows.
     /// </summary>
-    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, DriftSink sink, CancellationToken cancellationToken)
+    private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, DriftFindings findings, CancellationToken cancellationToken)
     {
         var differing = new List<long>();
         long live = 0;
@@ -209,8 +220,8 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         using (var actual = ChunkHashes(other, range, chunks, hash, expectedSide: false))
         {
             var (expectedReader, actualReader) = await BothSides.OpenReadersAsync(expected, actual, cancellationToken).ConfigureAwait(false);
-            var e = new CountedRows(expectedReader, sink);
-            var a = new CountedRows(actualReader, sink);
+            var e = new CountedRows(expectedReader, _received);
+            var a = new CountedRows(actualReader, _received);
             try
             {
                 var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -248,7 +259,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             await a.DisposeAsync().ConfigureAwait(false);
         }
 
-        sink.AddChecked(live);
+        findings.AddChecked(live);
         return differing;
     }
 
@@ -256,32 +267,25 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     private NpgsqlCommand ChunkHashes(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, bool expectedSide)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
-        var relation = expectedSide
-            ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
-            : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
-        var keyHash = CanonicalRowEncoding.BucketHash(hash, _table.Keys.Select(k => (k.Type, $"r.{k.Quoted}")));
-        var rowXor = CanonicalRowEncoding.RowXor(hash, _table.All.Select(c => (c.Type, $"r.{c.Quoted}")));
+        var relation = SideRows(expectedSide, where);
+        var rows = new HashedRows(_table, hash);
         var command = new NpgsqlCommand($"""
-            SELECT y.b, count(*), {CanonicalRowEncoding.HashSum("y.rmk_h")}
-            FROM (
-                SELECT {Chunk("x.rmk_kh", chunks)} AS b, {CanonicalRowEncoding.MixRowXor(hash, "x.rmk_rx")} AS rmk_h
-                FROM (SELECT {keyHash} AS rmk_kh, {rowXor} AS rmk_rx FROM ({relation}) AS r OFFSET 0) AS x
-                OFFSET 0
-            ) AS y
+            SELECT y.b, count(*), {rows.Aggregate("y.rmk_h")}
+            FROM (SELECT {Chunk("x.rmk_kh", chunks)} AS b, {rows.RowHash()} AS rmk_h FROM {rows.From(relation)} OFFSET 0) AS y
             GROUP BY 1 ORDER BY 1
             """, connection);
         parameters.CopyTo(command.Parameters);
         return command;
     }
 
-    /// <summary>Pass 2: the rows of the differing chunks, joined on the key; only differing rows come back, streamed to the sink.</summary>
-    private async Task CompareChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftSink sink, CancellationToken cancellationToken)
+    /// <summary>Pass 2: the rows of the differing chunks, joined on the key; only differing rows come back, streamed to the findings.</summary>
+    private async Task CompareChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftFindings findings, CancellationToken cancellationToken)
     {
         var parameters = new SqlParameters();
-        var arrays = new KeyArrays(_table.Keys);
+        var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var ids = parameters.AddValue(differing.ToArray());
@@ -291,7 +295,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             $"{where.Where(_order, _actualKeys)} AND {inChunks(_table.Keys.Select(k => (k.Type, $"t.{k.Quoted}")))}");
         using var command = new NpgsqlCommand(sql, connection);
         parameters.CopyTo(command.Parameters);
-        var reader = await CountedRows.OpenAsync(command, sink, cancellationToken).ConfigureAwait(false);
+        var reader = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         var differences = new List<DriftDifference>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -300,17 +304,17 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             differences.Add(difference);
             if (difference.Kind == DriftKind.Missing)
             {
-                sink.AddChecked(1);
+                findings.AddChecked(1);
             }
 
             if (differences.Count >= StreamBatch)
             {
-                await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+                await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
                 differences = [];
             }
         }
 
-        await sink.AddAsync(differences, cancellationToken).ConfigureAwait(false);
+        await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -356,5 +360,29 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var expected = reader.IsDBNull(keyCount + 1) ? null : reader.GetString(keyCount + 1);
         var actual = reader.IsDBNull(keyCount + 2) ? null : reader.GetString(keyCount + 2);
         return new DriftDifference(new RowKey(key!), (DriftKind)reader.GetInt32(0), expected, actual);
+    }
+
+    /// <summary>An open pass: the exporting connection and the one that imported its snapshot.</summary>
+    private sealed class Comparison(SameDatabaseDetector detector, NpgsqlConnection connection, NpgsqlTransaction transaction, NpgsqlConnection other, NpgsqlTransaction otherTransaction, DriftPass pass) : IDriftComparison
+    {
+        public DriftPass Pass => pass;
+
+        // Pass 1's hash only selects chunks; every reported row was compared with IS DISTINCT FROM.
+        public DriftRowHash? RowHash => null;
+
+        public async Task CompareAsync(DriftFindings findings, CancellationToken cancellationToken)
+        {
+            await detector.CompareAsync(connection, other, findings, cancellationToken).ConfigureAwait(false);
+            await otherTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await otherTransaction.DisposeAsync().ConfigureAwait(false);
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            await other.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -52,15 +52,17 @@ public sealed class BlockPlannerTests
     }
 
     [Fact]
-    public void A_million_row_table_with_small_drift_reaches_leaf_sized_blocks_in_one_level()
+    public void A_million_row_table_starts_at_leaf_size_and_larger_tables_within_the_group_budget()
     {
-        // 100 root blocks of 10,000 rows, every one differing (0.1% drift): one level of about 32-row blocks.
-        Assert.Equal(313, BlockPlanner.ChildFanOut(10_000, 100, 100, 32, 64));
+        // Default BlockSize 64: a 1M-row table starts with leaf-sized blocks (small drift is fetched in one more round), 10M rows with
+        // the most groups a pass asks for.
+        Assert.Equal(15_625, BlockPlanner.RootBlocks(1_000_000, 64));
+        Assert.Equal(BlockPlanner.MaxGroups, BlockPlanner.RootBlocks(10_000_000, 64));
 
-        // One differing root block: split straight to leaf size.
-        Assert.Equal(313, BlockPlanner.ChildFanOut(10_000, 1, 100, 32, 64));
+        // One differing block of 10,000 rows: split straight to leaf size (LeafThreshold 128: blocks of about 64 rows).
+        Assert.Equal(157, BlockPlanner.ChildFanOut(10_000, 1, 100, 32, 128));
 
-        // Most of the table differs (4,096 roots of 1M rows): the budget keeps the configured fan-out.
-        Assert.Equal(32, BlockPlanner.ChildFanOut(1_000_000, 4096, 4096, 32, 64));
+        // Most of the table differs: the budget keeps the configured fan-out.
+        Assert.Equal(32, BlockPlanner.ChildFanOut(1_000_000, BlockPlanner.MaxGroups, BlockPlanner.MaxGroups, 32, 128));
     }
 }

@@ -67,8 +67,8 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
 
         var error = await Assert.ThrowsAsync<DriftCheckException>(() => store.Drift.CheckAsync("opts", new DriftCheckOptions
         {
-            ChunkSize = 0,
-            FanOut = 1,
+            SameDatabase = { ChunkSize = 0 },
+            CrossDatabase = { FanOut = 1 },
             MaxIncidents = -1,
             CatchUpPollInterval = TimeSpan.Zero,
             Scope = null!,
@@ -78,8 +78,8 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
             string.Join(
                 Environment.NewLine,
                 "Drift check options are invalid (5):",
-                " - ChunkSize is 0: it must be at least 1.",
-                " - FanOut is 1: a block must split into at least 2 sub-blocks.",
+                " - SameDatabase.ChunkSize is 0: it must be at least 1.",
+                " - CrossDatabase.FanOut is 1: a block must split into at least 2 sub-blocks.",
                 " - MaxIncidents, MaxSamples and MaxRechecks cannot be negative.",
                 " - CatchUpTimeout cannot be negative and CatchUpPollInterval must be positive.",
                 " - Scope is null: use DriftScope.All."),
@@ -95,7 +95,7 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
         var store = await fx.StoreAsync(("probe", new ReadModelTableMapping { Table = "probe_rm", KeyColumns = ["id"], ValueColumns = ["title"], RecomputeSql = "SELECT 1::int8 AS id, 'x' AS title" }));
         var cross = new DriftReconciler(store, fx.Source);
         Assert.Equal(DriftRowHash.Binary, (await cross.CheckAsync("probe")).RowHash);
-        Assert.Equal(DriftRowHash.CanonicalText, (await new DriftReconciler(store, fx.Source).CheckAsync("probe", new DriftCheckOptions { RowHash = DriftRowHash.CanonicalText })).RowHash);
+        Assert.Equal(DriftRowHash.CanonicalText, (await new DriftReconciler(store, fx.Source).CheckAsync("probe", new DriftCheckOptions { CrossDatabase = { RowHash = DriftRowHash.CanonicalText } })).RowHash);
         Assert.Equal(DriftStrategy.CrossDatabase, cross.Strategy);
         Assert.Equal(DriftStrategy.SameDatabase, store.Drift.Strategy);
     }
@@ -184,10 +184,10 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
         await fx.ExecuteAsync("CREATE TABLE enum_rm (id int8 PRIMARY KEY, title text, version bigint NOT NULL, projected_at timestamptz, deleted_at timestamptz)");
         var store = await fx.StoreAsync(("enum", new ReadModelTableMapping { Table = "enum_rm", KeyColumns = ["id"], ValueColumns = ["title"], RecomputeSql = "SELECT 1::int8 AS id, 'x' AS title" }));
 
-        var error = await Assert.ThrowsAsync<DriftCheckException>(() => new DriftReconciler(store, fx.Source).CheckAsync("enum", new DriftCheckOptions { RowHash = (DriftRowHash)7, Mode = (DriftCheckMode)9 }));
+        var error = await Assert.ThrowsAsync<DriftCheckException>(() => new DriftReconciler(store, fx.Source).CheckAsync("enum", new DriftCheckOptions { CrossDatabase = { RowHash = (DriftRowHash)7 }, Mode = (DriftCheckMode)9 }));
 
         Assert.Equal(
-            string.Join(Environment.NewLine, "Drift check options are invalid (2):", " - Mode 9 is not defined: use one of Full, Sample.", " - RowHash 7 is not defined: use one of Auto, Binary, CanonicalText."),
+            string.Join(Environment.NewLine, "Drift check options are invalid (2):", " - CrossDatabase.RowHash 7 is not defined: use one of Auto, Binary, CanonicalText.", " - Mode 9 is not defined: use one of Full, Sample."),
             error.Message);
     }
 

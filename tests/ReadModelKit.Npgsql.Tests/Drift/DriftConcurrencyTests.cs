@@ -38,7 +38,11 @@ public sealed class DriftConcurrencyTests(DriftFixture fx) : IClassFixture<Drift
         };
 
         var check = world.Drift.CheckAsync(world.Projection, options);
-        await snapshotTaken.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        if (await Task.WhenAny(snapshotTaken.Task, check).WaitAsync(TimeSpan.FromMinutes(2)) == check)
+        {
+            await check; // failed before reading its snapshot: show why
+        }
+
         await world.ApplyAsync(pending);
         var report = await check;
 
@@ -54,25 +58,30 @@ public sealed class DriftConcurrencyTests(DriftFixture fx) : IClassFixture<Drift
     public async Task Writes_flowing_through_the_applier_during_checks_never_produce_an_incident_that_is_not_real(bool crossDatabase)
     {
         var world = await World.CreateAsync(fx, crossDatabase ? "flowx" : "flows", crossDatabase);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var stop = new CancellationTokenSource();
         var writes = 0;
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var writer = Task.Run(async () =>
         {
             var random = new Random(7);
-            while (!stop.IsCancellationRequested && writes < 3000)
+            while (!stop.IsCancellationRequested)
             {
                 // A few source writes, then their events in one batch: the projection is briefly behind, as an async projection is.
                 var keys = Enumerable.Range(0, 3).Select(_ => new RowKey("t" + random.Next(3, 6), random.Next(1, Cases + 1))).Distinct().ToList();
                 var events = await world.WriteSourceAsync(keys);
                 await world.ApplyAsync(events);
                 Interlocked.Add(ref writes, keys.Count);
+                writing.TrySetResult();
             }
         });
 
+        // On a busy machine the writer may start late (a starved thread pool): check only once it writes, and until writes flowed
+        // during the checks, rather than for a fixed time.
+        await writing.Task.WaitAsync(TimeSpan.FromSeconds(60));
         var reports = new List<DriftReport>();
         var watch = Stopwatch.StartNew();
         var writesBefore = Volatile.Read(ref writes);
-        while (reports.Count < 6 && watch.Elapsed < TimeSpan.FromSeconds(15))
+        while ((reports.Count < 6 || Volatile.Read(ref writes) == writesBefore) && watch.Elapsed < TimeSpan.FromSeconds(120))
         {
             reports.Add(await world.Drift.CheckAsync(world.Projection, world.Options()));
         }
@@ -143,13 +152,13 @@ public sealed class DriftConcurrencyTests(DriftFixture fx) : IClassFixture<Drift
                 await using var command = new NpgsqlCommand($"SELECT coalesce(max(position), 0) FROM {_source}", connection);
                 return (long)(await command.ExecuteScalarAsync(ct))!;
             },
-            CatchUpTimeout = TimeSpan.FromSeconds(30),
+            // Generous: the wait ends as soon as the projection catches up, and a writer starved between its source write and its
+            // apply would otherwise leave the real drift unconfirmed.
+            CatchUpTimeout = TimeSpan.FromMinutes(2),
             CatchUpPollInterval = TimeSpan.FromMilliseconds(20),
             MaxRechecks = 5,
-            ChunkSize = 17,
-            BlockSize = 30,
-            LeafThreshold = 8,
-            FanOut = 4,
+            SameDatabase = { ChunkSize = 17 },
+            CrossDatabase = { BlockSize = 30, LeafThreshold = 8, FanOut = 4 },
         };
 
         /// <summary>Writes new statuses for <paramref name="keys"/> to the source, one position each, and returns the matching events (not yet applied).</summary>

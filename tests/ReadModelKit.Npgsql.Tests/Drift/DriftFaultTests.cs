@@ -32,7 +32,7 @@ public sealed class DriftFaultTests(DriftFixture fx) : IClassFixture<DriftFixtur
 
     private static DriftCheckOptions OptionsFor(string strategy, Action<DriftCheckOptions>? configure = null) => Options(o =>
     {
-        o.RowHash = strategy.EndsWith("text", StringComparison.Ordinal) ? DriftRowHash.CanonicalText : DriftRowHash.Auto;
+        o.CrossDatabase.RowHash = strategy.EndsWith("text", StringComparison.Ordinal) ? DriftRowHash.CanonicalText : DriftRowHash.Auto;
         configure?.Invoke(o);
     });
 

@@ -30,10 +30,10 @@ public sealed class DriftOracleTests(DriftFixture fx) : IClassFixture<DriftFixtu
             LoadAsync(fx, "oracle", c).GetAwaiter().GetResult();
             var oracle = OracleAsync(fx, "oracle", c.Composite).GetAwaiter().GetResult();
             var projection = Projection("oracle", c);
-            var same = store.Drift.CheckAsync(projection, Options(o => { o.ChunkSize = chunk; })).GetAwaiter().GetResult();
-            var sameJoined = store.Drift.CheckAsync(projection, Options(o => { o.ChunkSize = chunk; o.ChunkRowsLimit = 0; })).GetAwaiter().GetResult();
-            var binary = crossDatabase.CheckAsync(projection, Options(o => { o.BlockSize = block; o.FanOut = fanOut; o.LeafThreshold = leaf; o.RowHash = DriftRowHash.Binary; })).GetAwaiter().GetResult();
-            var text = crossDatabase.CheckAsync(projection, Options(o => { o.BlockSize = block + 3; o.FanOut = fanOut + 1; o.LeafThreshold = leaf + 2; o.RowHash = DriftRowHash.CanonicalText; })).GetAwaiter().GetResult();
+            var same = store.Drift.CheckAsync(projection, Options(o => { o.SameDatabase.ChunkSize = chunk; })).GetAwaiter().GetResult();
+            var sameJoined = store.Drift.CheckAsync(projection, Options(o => { o.SameDatabase.ChunkSize = chunk; o.SameDatabase.ChunkRowsLimit = 0; })).GetAwaiter().GetResult();
+            var binary = crossDatabase.CheckAsync(projection, Options(o => { o.CrossDatabase.BlockSize = block; o.CrossDatabase.FanOut = fanOut; o.CrossDatabase.LeafThreshold = leaf; o.CrossDatabase.RowHash = DriftRowHash.Binary; })).GetAwaiter().GetResult();
+            var text = crossDatabase.CheckAsync(projection, Options(o => { o.CrossDatabase.BlockSize = block + 3; o.CrossDatabase.FanOut = fanOut + 1; o.CrossDatabase.LeafThreshold = leaf + 2; o.CrossDatabase.RowHash = DriftRowHash.CanonicalText; })).GetAwaiter().GetResult();
             foreach (var (name, report) in new[] { ("same database", same), ("same database, one join of the differing chunks", sameJoined), ("cross database, binary hash", binary), ("cross database, canonical text", text) })
             {
                 var found = Found(report);
@@ -65,12 +65,12 @@ public sealed class DriftOracleTests(DriftFixture fx) : IClassFixture<DriftFixtu
             var results = new List<(string Name, HashSet<(Changes.RowKey, DriftKind)> Found)>();
             foreach (var chunk in new[] { 1, 3, 1000 })
             {
-                results.Add(($"chunk {chunk}", Found(store.Drift.CheckAsync(projection, Options(o => o.ChunkSize = chunk)).GetAwaiter().GetResult())));
+                results.Add(($"chunk {chunk}", Found(store.Drift.CheckAsync(projection, Options(o => o.SameDatabase.ChunkSize = chunk)).GetAwaiter().GetResult())));
             }
 
             foreach (var (block, fanOut, leaf) in new[] { (2, 2, 1), (5, 3, 4), (1000, 16, 1000), (3, 16, 1) })
             {
-                results.Add(($"block {block}, fan-out {fanOut}, leaf {leaf}", Found(crossDatabase.CheckAsync(projection, Options(o => { o.BlockSize = block; o.FanOut = fanOut; o.LeafThreshold = leaf; })).GetAwaiter().GetResult())));
+                results.Add(($"block {block}, fan-out {fanOut}, leaf {leaf}", Found(crossDatabase.CheckAsync(projection, Options(o => { o.CrossDatabase.BlockSize = block; o.CrossDatabase.FanOut = fanOut; o.CrossDatabase.LeafThreshold = leaf; })).GetAwaiter().GetResult())));
             }
 
             foreach (var (name, found) in results.Skip(1))

@@ -30,7 +30,7 @@ public sealed class DriftScopeTests(DriftFixture fx) : IClassFixture<DriftFixtur
             var oracle = OracleAsync(fx, "scope", c.Composite, where).GetAwaiter().GetResult();
             foreach (var drift in reconcilers)
             {
-                var report = drift.CheckAsync(projection, Options(o => { o.Scope = scope; o.ChunkSize = 3; o.BlockSize = 4; o.LeafThreshold = 2; o.FanOut = 3; })).GetAwaiter().GetResult();
+                var report = drift.CheckAsync(projection, Options(o => { o.Scope = scope; o.SameDatabase.ChunkSize = 3; o.CrossDatabase.BlockSize = 4; o.CrossDatabase.LeafThreshold = 2; o.CrossDatabase.FanOut = 3; })).GetAwaiter().GetResult();
                 var found = Found(report);
                 Assert.True(found.SetEquals(oracle), $"{drift.Strategy} {scope} found [{Describe(found)}] but the oracle says [{Describe(oracle)}] for {c}");
             }
@@ -49,7 +49,7 @@ public sealed class DriftScopeTests(DriftFixture fx) : IClassFixture<DriftFixtur
         Assert.Equal(4 + 6 + 6 + 1, oracle.Count);
         foreach (var drift in new[] { store.Drift, new DriftReconciler(store, fx.Source) })
         {
-            var found = Found(await drift.CheckAsync("crange_c", Options(o => { o.Scope = scope; o.ChunkSize = 2; o.LeafThreshold = 1; o.FanOut = 2; })));
+            var found = Found(await drift.CheckAsync("crange_c", Options(o => { o.Scope = scope; o.SameDatabase.ChunkSize = 2; o.CrossDatabase.LeafThreshold = 1; o.CrossDatabase.FanOut = 2; })));
             Assert.True(found.SetEquals(oracle), $"{drift.Strategy} found [{Describe(found)}] but the oracle says [{Describe(oracle)}]");
         }
     }
@@ -64,7 +64,7 @@ public sealed class DriftScopeTests(DriftFixture fx) : IClassFixture<DriftFixtur
         var oracle = await OracleAsync(fx, "sample", false);
         foreach (var drift in new[] { store.Drift, new DriftReconciler(store, fx.Source) })
         {
-            var report = await drift.CheckAsync("sample_s", Options(o => { o.Mode = DriftCheckMode.Sample; o.SampleRanges = 3; o.SampleRangeRows = 50; o.ChunkSize = 4; o.LeafThreshold = 10; }));
+            var report = await drift.CheckAsync("sample_s", Options(o => { o.Mode = DriftCheckMode.Sample; o.SampleRanges = 3; o.SampleRangeRows = 50; o.SameDatabase.ChunkSize = 4; o.CrossDatabase.LeafThreshold = 10; }));
             var found = Found(report);
             Assert.Equal(DriftCheckMode.Sample, report.Mode);
             Assert.NotEmpty(found);

@@ -1,6 +1,6 @@
 using ReadModelKit.Npgsql.Mapping;
 
-namespace ReadModelKit.Npgsql.Drift;
+namespace ReadModelKit.Npgsql.Sql;
 
 /// <summary>
 /// Key tuples sent as one typed array per key column (<see cref="ColumnBuffer"/>), referenced in SQL by position
@@ -8,14 +8,15 @@ namespace ReadModelKit.Npgsql.Drift;
 /// </summary>
 internal sealed class KeyArrays
 {
-    private readonly IReadOnlyList<DriftColumn> _keys;
+    private readonly IReadOnlyList<PgColumn> _columns;
     private readonly List<ColumnBuffer> _buffers;
     private string[]? _placeholders;
 
-    public KeyArrays(IReadOnlyList<DriftColumn> keys)
+    /// <summary>Arrays for the given key columns.</summary>
+    public KeyArrays(IReadOnlyList<PgColumn> keys)
     {
-        _keys = keys;
-        _buffers = keys.Select(k => ColumnBuffer.For(k.Column)).ToList();
+        _columns = keys;
+        _buffers = keys.Select(ColumnBuffer.For).ToList();
     }
 
     /// <summary>Tuples added.</summary>
@@ -59,11 +60,6 @@ internal sealed class KeyArrays
     public string Element(int column, string expression) => _buffers[column].Element(expression);
 
     /// <summary>A relation of every tuple: <c>SELECT … FROM unnest(…) AS alias(key columns)</c> with read-model column names and types.</summary>
-    public string Unnest(string alias)
-    {
-        var placeholders = _placeholders ?? throw new InvalidOperationException("Bind the key arrays first.");
-        var names = _keys.Select((k, i) => "k" + i).ToList();
-        var columns = _buffers.Select((b, i) => $"{b.Element($"{alias}.k{i}")} AS {_keys[i].Quoted}");
-        return $"SELECT {string.Join(", ", columns)} FROM unnest({string.Join(", ", _buffers.Select((b, i) => $"{placeholders[i]}::{b.ArrayCast}"))}) AS {alias}({string.Join(", ", names)})";
-    }
+    public string Unnest(string alias) =>
+        $"SELECT {string.Join(", ", ColumnArrays.Elements(_columns, _buffers, alias, "k"))} FROM unnest({string.Join(", ", Arrays)}) AS {alias}({string.Join(", ", ColumnArrays.Names(_buffers.Count, "k"))})";
 }

@@ -1,10 +1,13 @@
 using Npgsql;
 
-namespace ReadModelKit.Npgsql.Drift;
+namespace ReadModelKit.Npgsql.Sql;
 
-/// <summary>Numbers positional parameters while a statement is being built.</summary>
+/// <summary>Numbers positional parameters while a statement is being built (Apply, Drift and Rebuild statements alike).</summary>
 internal sealed class SqlParameters
 {
+    /// <summary>The placeholder of the <paramref name="number"/>th parameter (<c>$3</c>), for statements built once and bound later by position.</summary>
+    public static string Placeholder(int number) => "$" + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The parameters, in placeholder order.</summary>
     public List<NpgsqlParameter> List { get; } = [];
 
@@ -12,7 +15,7 @@ internal sealed class SqlParameters
     public string Add(NpgsqlParameter parameter)
     {
         List.Add(parameter);
-        return "$" + List.Count;
+        return Placeholder(List.Count);
     }
 
     /// <summary>Adds a typed parameter and returns its placeholder.</summary>

@@ -1,0 +1,28 @@
+namespace ReadModelKit.Npgsql.Drift;
+
+/// <summary>Sizes of a same-database drift check (<see cref="DriftStrategy.SameDatabase"/>). Plain and bindable; every default is stated.</summary>
+public sealed class SameDatabaseDriftOptions
+{
+    /// <summary>
+    /// Rows per chunk (default 64). The check cuts the keys into chunks by a hash of the key, compares each chunk's row count and row hash
+    /// on both sides in one pass, and compares row by row only the chunks that differ: smaller chunks mean fewer rows read per drifted
+    /// key, more groups in the first pass.
+    /// </summary>
+    public int ChunkSize { get; set; } = 64;
+
+    /// <summary>
+    /// Up to about this many rows per side in the differing chunks, pass 2 reads (key, row hash) of those rows on both connections at
+    /// once and compares only the keys that differ; above it (drift spread across the table), it streams one join of the chunks, so
+    /// client memory stays bounded. Internal: tests lower it to exercise both paths.
+    /// </summary>
+    internal long ChunkRowsLimit { get; set; } = 100_000;
+
+    /// <summary>Adds every problem of these options to <paramref name="errors"/>.</summary>
+    internal void Validate(List<string> errors)
+    {
+        if (ChunkSize < 1)
+        {
+            errors.Add($"SameDatabase.ChunkSize is {ChunkSize}: it must be at least 1.");
+        }
+    }
+}
