@@ -82,10 +82,8 @@ internal sealed class RebuildGate
         if (_store.GetApplier(run.ProjectionName).Contract.Source is { Kind: Contracts.SourceKind.Outbox } source)
         {
             // Live events keep flowing: a difference the runners have not applied yet is a candidate, re-checked once they pass it.
+            // The run's lease is renewed meanwhile, so the wait is the drift check's own CatchUpTimeout.
             check.SourcePosition = (connection, token) => OutboxPositionAsync(connection, source.Name, token);
-
-            // Waiting is bounded well inside the run's lease, which the gate's verdict is fenced by.
-            check.CatchUpTimeout = TimeSpan.FromTicks(Math.Min(check.CatchUpTimeout.Ticks, _options.LeaseDuration.Ticks / 2));
         }
 
         return await new DriftReconciler(shadow).CheckAsync(run.ProjectionName, check, cancellationToken).ConfigureAwait(false);

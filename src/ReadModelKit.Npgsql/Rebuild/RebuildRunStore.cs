@@ -272,12 +272,30 @@ internal sealed class RebuildRunStore
         return command;
     }
 
-    /// <summary>Records a gate's verdict (fenced like a step) and moves the run to Ready when it passed, or leaves it Validating.</summary>
+    /// <summary>
+    /// Extends the lease of a step that commits nothing for a while (the gate) while this node's token is still the run's, even past the
+    /// lease's expiry: a takeover or a cancel bumps the token, so a match means no other node took the run meanwhile. False when not.
+    /// </summary>
+    public async Task<bool> RenewLeaseAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        using var command = _dataSource.CreateCommand($"""
+            UPDATE {_runs} SET lease_expires_at = now() + $4, updated_at = now()
+            WHERE id = $1 AND owner = $2 AND token = $3 AND {IsActive}
+            """);
+        AddLease(command, lease);
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = lease.Duration });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>
+    /// Records a gate's verdict and moves the run to Ready when it passed, or leaves it Validating. Fenced by the token alone, like
+    /// <see cref="RenewLeaseAsync"/>: a gate that outlived its lease without another node taking the run over still saves its verdict.
+    /// </summary>
     public async Task<bool> RecordGateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RunLease lease, bool passed, string report, CancellationToken cancellationToken)
     {
         using var command = new NpgsqlCommand($"""
             UPDATE {_runs} SET gate_passed = $4, gate_report = $5, state = CASE WHEN $4 THEN 'ready' ELSE 'validating' END, updated_at = now()
-            WHERE id = $1 AND owner = $2 AND token = $3 AND lease_expires_at > now() AND state IN ('validating', 'ready')
+            WHERE id = $1 AND owner = $2 AND token = $3 AND state IN ('validating', 'ready')
             """, connection, transaction);
         AddLease(command, lease);
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = passed });

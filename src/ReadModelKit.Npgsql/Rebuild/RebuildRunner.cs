@@ -55,7 +55,7 @@ internal sealed class RebuildRunner(NpgsqlReadModelStore store, RebuildOptions o
             if (state == RebuildRunState.Validating)
             {
                 var current = (await runs.GetAsync(run.Id, cancellationToken).ConfigureAwait(false))!;
-                var report = await gate.EvaluateAsync(current, table, view, cancellationToken).ConfigureAwait(false);
+                var report = await EvaluateGateAsync(current, lease, table, view, cancellationToken).ConfigureAwait(false);
                 await transactions.InTransactionAsync(async (connection, transaction) =>
                 {
                     if (!await runs.RecordGateAsync(connection, transaction, lease, report.Passed, report.ToString(), cancellationToken).ConfigureAwait(false))
@@ -107,6 +107,26 @@ internal sealed class RebuildRunner(NpgsqlReadModelStore store, RebuildOptions o
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs the gate while a heartbeat keeps the lease alive: its drift check and callback commit nothing and may outlast the lease.
+    /// Stops with <see cref="RebuildLeaseLostException"/> as soon as the run turns out to be another node's.
+    /// </summary>
+    private async Task<RebuildGateReport> EvaluateGateAsync(RebuildRun run, RunLease lease, ReadModelTable table, StableView view, CancellationToken cancellationToken)
+    {
+        var heartbeat = new LeaseHeartbeat(runs, lease, store.Time, cancellationToken);
+        await using (heartbeat.ConfigureAwait(false))
+        {
+            try
+            {
+                return await gate.EvaluateAsync(run, table, view, heartbeat.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (heartbeat.Lost && !cancellationToken.IsCancellationRequested)
+            {
+                throw new RebuildLeaseLostException(run.ProjectionName, run.Id, lease.NodeId, lease.Token);
+            }
         }
     }
 

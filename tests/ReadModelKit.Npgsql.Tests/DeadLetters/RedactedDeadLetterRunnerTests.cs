@@ -47,11 +47,18 @@ public sealed class RedactedDeadLetterRunnerTests(PostgresSchemaFixture db) : IC
             skipped = await store.DeadLetters.SkipAsync("ob_run", dead.EventId);
         }
 
-        await pruner.PruneAsync("ob_run", TimeSpan.Zero);
+        // Pruning may be held back for a while by transactions of other tests on the shared cluster: it empties the stream eventually.
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                await pruner.PruneAsync("ob_run", TimeSpan.Zero);
+                return await OutboxEventsAsync("ob_run") is null;
+            },
+            TimeSpan.FromSeconds(60),
+            "pruning deletes the events of the skipped dead letters too");
 
         Assert.Equal((2, 0), (skipped.Applied, skipped.Released.Count));
         Assert.Equal($"3:{secret} 3", await db.ScalarAsync<string>("SELECT version || ':' || party_display_name FROM ob_run WHERE case_id = 1"));
-        Assert.Null(await OutboxEventsAsync("ob_run"));
         // The outbox is pruned now: the value is in no library table at all, and in no log line.
         Assert.DoesNotContain(await LibraryRows.ReadAsync(db), t => t.Text.Contains(secret, StringComparison.Ordinal));
         Assert.DoesNotContain(loggers.Entries, e => e.Text.Contains(secret, StringComparison.Ordinal));
