@@ -127,7 +127,7 @@ internal sealed class OutboxReplay
             // Nothing new below the horizon: a transaction older than the target is still running. The lease is renewed while waiting.
             if (read.Events.Count == 0 && clock.Elapsed - renewed > lease.Duration / 3)
             {
-                if (!await RenewAsync(lease, cancellationToken).ConfigureAwait(false))
+                if (!await _runs.RenewLeaseAsync(lease, cancellationToken).ConfigureAwait(false))
                 {
                     return await StateAfterLossAsync(run, lease, cancellationToken).ConfigureAwait(false);
                 }
@@ -163,18 +163,6 @@ internal sealed class OutboxReplay
         await ForgetAsync(connection, transaction, run, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return RebuildRunState.Validating;
-    }
-
-    /// <summary>Renews the run's lease (a fenced step that changes nothing else); false when the run is no longer this node's.</summary>
-    private async Task<bool> RenewAsync(RunLease lease, CancellationToken cancellationToken)
-    {
-        var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transactionScope = transaction.ConfigureAwait(false);
-        var renewed = await _runs.RecordStepAsync(connection, transaction, lease, RebuildRunState.Replaying, RebuildRunState.Replaying, null, 0, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return renewed;
     }
 
     /// <summary>

@@ -273,7 +273,7 @@ internal sealed class RebuildRunStore
     }
 
     /// <summary>
-    /// Extends the lease of a step that commits nothing for a while (the gate) while this node's token is still the run's, even past the
+    /// Extends the lease of a step that commits nothing for a while (the gate, a replay waiting behind an old transaction) while this node's token is still the run's, even past the
     /// lease's expiry: a takeover or a cancel bumps the token, so a match means no other node took the run meanwhile. False when not.
     /// </summary>
     public async Task<bool> RenewLeaseAsync(RunLease lease, CancellationToken cancellationToken)
