@@ -157,8 +157,10 @@ internal static class CanonicalRowEncoding
     /// <c>numeric</c>, allocating per row; <c>int4</c> sums run in an <c>int8</c> accumulator, about twice as fast per group, and the two
     /// exact sums check a group as strongly as one 64-bit sum.
     /// </summary>
-    public static string HashSum(string rowHash) =>
-        $"sum(({rowHash} >> 32)::int4)::text || ':' || sum((({rowHash} & 4294967295) - 2147483648)::int4)::text";
+    /// <param name="rowHash">The row hash column.</param>
+    /// <param name="filter">A FILTER clause (<c>FILTER (WHERE …)</c>) both sums take, or empty.</param>
+    public static string HashSum(string rowHash, string filter = "") =>
+        $"sum(({rowHash} >> 32)::int4) {filter}::text || ':' || sum((({rowHash} & 4294967295) - 2147483648)::int4) {filter}::text";
 
     /// <summary>
     /// The hash that assigns a key to a chunk or block: only its spread matters, so Binary mixes the key fields once with
@@ -229,9 +231,11 @@ internal static class CanonicalRowEncoding
             // hashint8extended hashes the XOR of the two halves (1 and 2^32 hash alike): add the high half back before mixing.
             "int8" => Mix($"hashint8extended({v}, {seed}) # (({v}) >> 32)", seed),
 
-            // The numeric hash XORs the weight in linearly (1 # 10000 cancels in two columns) and gives NaN and ±Infinity the seed itself.
-            // It also ignores the sign (5 and -5 hash alike): negative values get a seed of their own.
-            "numeric" => Mix($"CASE WHEN ({v}) < 'Infinity' AND ({v}) > '-Infinity' THEN hash_numeric_extended({v}, CASE WHEN ({v}) < 0 THEN {negativeSeed} ELSE {seed} END) ELSE hashtextextended(({v})::text, {seed}) END", seed),
+            // The numeric hash XORs the weight in linearly (1 # 10000 cancels in two columns), ignores the sign (5 and -5 hash alike) and
+            // returns the seed itself for NaN and ±Infinity. Negative values get a seed of their own (so -Infinity hashes to that seed);
+            // the non-negative values whose hash is the seed (+Infinity and NaN) are hashed as text. One numeric comparison per row:
+            // each numeric call copies the value out of the row, and three comparisons cost as much as the hash itself.
+            "numeric" => Mix($"CASE WHEN ({v}) < 0 THEN hash_numeric_extended({v}, {negativeSeed}) ELSE coalesce(nullif(hash_numeric_extended({v}, {seed}), {seed}), hashtextextended(({v})::text, {seed})) END", seed),
             "timestamp" => $"timestamp_hash_extended({v}, {seed})",
             "timestamptz" => $"timestamp_hash_extended(({v}) AT TIME ZONE 'UTC', {seed})",
             "interval" => $"interval_hash_extended({v}, {seed})",

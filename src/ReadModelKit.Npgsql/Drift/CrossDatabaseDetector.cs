@@ -200,21 +200,18 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     private async Task<Dictionary<long, (long Count, string Sum)>> HashSideAsync(Side side, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, CancellationToken cancellationToken)
     {
         var (parameters, _, where) = Bound(range);
-        var filter = parents is null ? null : InBlocks(parameters, parents, parentModulus);
-        var rows = Rows;
-        using var command = new NpgsqlCommand($"""
-            SELECT y.b, count(*), {rows.Aggregate("y.rmk_h")}
-            FROM (SELECT {Block(childModulus, "x.rmk_kh")} AS b, {rows.RowHash()} AS rmk_h FROM {rows.From(Relation(side, where), filter)} OFFSET 0) AS y
-            GROUP BY 1
-            """, side.Connection, side.Transaction);
+        var filter = parents is null ? null : BlockFilter.In(parameters, parents, parentModulus);
+        using var command = new NpgsqlCommand(Rows.Levels(Relation(side, where), childModulus, filter, ordered: false), side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
         var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = counted.ConfigureAwait(false);
-        var reader = counted.Row;
         var blocks = new Dictionary<long, (long, string)>();
         while (await counted.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            blocks[reader.GetInt64(0)] = (reader.GetInt64(1), reader.GetString(2));
+            foreach (var (block, count, hash) in HashedRows.ReadGroup(counted.Row))
+            {
+                blocks[block] = (count, hash);
+            }
         }
 
         return blocks;
@@ -409,7 +406,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     {
         var (parameters, _, where) = Bound(range);
         var command = new NpgsqlCommand(
-            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Rows.From(Relation(side, where), InBlocks(parameters, blocks, modulus))}",
+            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Rows.Rows(Relation(side, where), BlockFilter.In(parameters, blocks, modulus))}",
             side.Connection,
             side.Transaction);
         parameters.CopyTo(command.Parameters);
@@ -418,16 +415,6 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
 
     /// <summary>Rows read with their key hash and row value, in the row hash both servers agreed on.</summary>
     private HashedRows Rows => new(_table, _hash!.Value);
-
-    /// <summary>The block of a key hash at a level with <paramref name="modulus"/> blocks.</summary>
-    private static string Block(long modulus, string keyHash) => $"abs({keyHash} % {DriftReading.Invariant(modulus)})";
-
-    /// <summary>The condition over a key hash that its block at <paramref name="modulus"/> is one of <paramref name="blocks"/>.</summary>
-    private static Func<string, string> InBlocks(SqlParameters parameters, IReadOnlyList<long> blocks, long modulus)
-    {
-        var ids = parameters.AddValue(blocks.ToArray());
-        return keyHash => $"{Block(modulus, keyHash)} IN (SELECT unnest({ids}::int8[]))";
-    }
 
     /// <summary>Groups blocks into batches of at most about <paramref name="rows"/> rows.</summary>
     private static IEnumerable<List<BlockState>> Batches(IEnumerable<BlockState> blocks, long rows)

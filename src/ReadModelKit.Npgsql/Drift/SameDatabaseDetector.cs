@@ -74,7 +74,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             ? [KeyBlock.Everything]
             : await KeySampler.RangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
-        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.SameDatabase.ChunkSize), 1, BlockPlanner.MaxGroups);
+        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.SameDatabase.ChunkSize), 1, BlockPlanner.MaxBlocks);
         var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
         foreach (var range in ranges)
         {
@@ -167,12 +167,12 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
-        var ids = parameters.AddValue(differing.ToArray());
+        var inChunks = BlockFilter.In(parameters, differing, chunks);
         var relation = SideRows(expectedSide, where);
         var rows = new HashedRows(_table, hash);
         using var command = new NpgsqlCommand($"""
             SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {rows.RowHash()}
-            FROM {rows.From(relation, kh => $"{Chunk(kh, chunks)} IN (SELECT unnest({ids}::int8[]))")}
+            FROM {rows.Rows(relation, inChunks)}
             """, connection);
         parameters.CopyTo(command.Parameters);
         var reader = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
@@ -205,9 +205,6 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         ? $"SELECT {_table.ExpectedColumns("q")} FROM {_table.RecomputeSql} AS q WHERE {where.Where(_order, _sourceKeys!)}"
         : $"SELECT {_table.ActualColumns("t")} FROM {_table.Table.QualifiedName} t WHERE {_table.Live("t")} AND {where.Where(_order, _actualKeys)}";
 
-    /// <summary>The chunk of a key hash.</summary>
-    private static string Chunk(string keyHash, long chunks) => $"abs(({keyHash}) % {DriftReading.Invariant(chunks)})";
-
     /// <summary>
     /// Pass 1: each side grouped by chunk into (row count, row-hash sum), the two sides on two connections at once (<paramref name="other"/>
     /// imported the first's snapshot), streamed in chunk order and merged: returns the ids of chunks that differ, counts the live read-model rows.
@@ -228,21 +225,18 @@ internal sealed class SameDatabaseDetector : IDriftDetector
                 var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
                 while (hasE || hasA)
                 {
-                    var eb = hasE ? e.Row.GetInt64(0) : long.MaxValue;
-                    var ab = hasA ? a.Row.GetInt64(0) : long.MaxValue;
-                    var bucket = Math.Min(eb, ab);
-                    if (eb != ab || e.Row.GetInt64(1) != a.Row.GetInt64(1) || e.Row.GetString(2) != a.Row.GetString(2))
+                    var eg = hasE ? HashedRows.GroupOf(e.Row) : long.MaxValue;
+                    var ag = hasA ? HashedRows.GroupOf(a.Row) : long.MaxValue;
+                    var group = Math.Min(eg, ag);
+                    var actualBlocks = ag == group ? HashedRows.ReadGroup(a.Row) : [];
+                    DifferingBlocks(eg == group ? HashedRows.ReadGroup(e.Row) : [], actualBlocks, differing);
+                    live += actualBlocks.Sum(b => b.Count);
+                    if (ag == group)
                     {
-                        differing.Add(bucket);
-                    }
-
-                    if (ab == bucket)
-                    {
-                        live += a.Row.GetInt64(1);
                         hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
                     }
 
-                    if (eb == bucket)
+                    if (eg == group)
                     {
                         hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
                     }
@@ -263,7 +257,22 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return differing;
     }
 
-    /// <summary>One side's (chunk, row count, row-hash sum) in chunk order; the key hash and the row's field XOR are computed once per row.</summary>
+    /// <summary>Adds to <paramref name="differing"/> the blocks of one group whose (row count, hash) differ between the two sides (both in block order).</summary>
+    private static void DifferingBlocks(IReadOnlyList<(long Block, long Count, string Hash)> expected, IReadOnlyList<(long Block, long Count, string Hash)> actual, List<long> differing)
+    {
+        var byBlock = actual.ToDictionary(b => b.Block);
+        foreach (var e in expected)
+        {
+            if (!byBlock.Remove(e.Block, out var a) || a.Count != e.Count || !string.Equals(a.Hash, e.Hash, StringComparison.Ordinal))
+            {
+                differing.Add(e.Block);
+            }
+        }
+
+        differing.AddRange(byBlock.Keys);
+    }
+
+    /// <summary>One side's chunk groups (see <see cref="HashedRows.Levels"/>) in group order; the key hash and the row's field XOR are computed once per row.</summary>
     private NpgsqlCommand ChunkHashes(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, bool expectedSide)
     {
         var parameters = new SqlParameters();
@@ -272,11 +281,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         arrays.Bind(parameters);
         var relation = SideRows(expectedSide, where);
         var rows = new HashedRows(_table, hash);
-        var command = new NpgsqlCommand($"""
-            SELECT y.b, count(*), {rows.Aggregate("y.rmk_h")}
-            FROM (SELECT {Chunk("x.rmk_kh", chunks)} AS b, {rows.RowHash()} AS rmk_h FROM {rows.From(relation)} OFFSET 0) AS y
-            GROUP BY 1 ORDER BY 1
-            """, connection);
+        var command = new NpgsqlCommand(rows.Levels(relation, chunks, keyHashFilter: null, ordered: true), connection);
         parameters.CopyTo(command.Parameters);
         return command;
     }
@@ -288,8 +293,8 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
-        var ids = parameters.AddValue(differing.ToArray());
-        var inChunks = (IEnumerable<(DriftColumnType, string)> keys) => $"{Chunk(CanonicalRowEncoding.BucketHash(hash, keys), chunks)} IN (SELECT unnest({ids}::int8[]))";
+        var inDiffering = BlockFilter.In(parameters, differing, chunks);
+        var inChunks = (IEnumerable<(DriftColumnType, string)> keys) => inDiffering(CanonicalRowEncoding.BucketHash(hash, keys));
         var sql = CompareSql(
             $"{where.Where(_order, _sourceKeys!)} AND {inChunks(_table.Keys.Select(k => (k.Type, DriftTable.Cast(k, "q"))))}",
             $"{where.Where(_order, _actualKeys)} AND {inChunks(_table.Keys.Select(k => (k.Type, $"t.{k.Quoted}")))}");

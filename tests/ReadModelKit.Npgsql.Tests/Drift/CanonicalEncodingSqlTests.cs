@@ -104,6 +104,8 @@ public sealed class CanonicalEncodingSqlTests(PostgresSchemaFixture db) : IClass
         { "numeric", "12.5", "3.75", "125000", "37500" },
         { "numeric", "NaN", "0", "Infinity", "0" },
         { "numeric", "Infinity", "0", "-Infinity", "0" },
+        { "numeric", "-Infinity", "0", "NaN", "0" },
+        { "numeric", "0", "-Infinity", "0", "-1" },
         { "int4[]", "{}", "{}", null!, null! },
         { "int4[]", "{}", null!, null!, "{}" },
         { "int4[]", "{NULL}", "{1}", "{1}", "{NULL}" },
