@@ -4,16 +4,13 @@ namespace ReadModelKit.Npgsql.Drift;
 internal static class BlockPlanner
 {
     /// <summary>
-    /// The most groups one pass asks a side for (each of <see cref="HashedRows.BlocksPerGroup"/> blocks): beyond it the aggregation's
-    /// hash table outgrows the CPU caches and costs more than the extra rows a larger block makes the next step read.
+    /// The most groups one pass asks a side for (same-database chunks, cross-database blocks of a level): beyond it the aggregation's
+    /// hash table outgrows the CPU caches and costs more than the extra rows a larger group makes the next step read.
     /// </summary>
     public const int MaxGroups = 1 << 14;
 
-    /// <summary>The most blocks (same-database chunks, cross-database first-level blocks) one pass over a whole side asks for.</summary>
-    public const int MaxBlocks = MaxGroups * HashedRows.BlocksPerGroup;
-
     /// <summary>The most first-level blocks a check starts with.</summary>
-    public const int MaxRootBlocks = MaxBlocks;
+    public const int MaxRootBlocks = MaxGroups;
 
     /// <summary>The most sub-blocks one level asks each side for when it splits wider than the configured fan-out.</summary>
     public const long MaxBlocksPerLevel = MaxGroups;

@@ -157,10 +157,8 @@ internal static class CanonicalRowEncoding
     /// <c>numeric</c>, allocating per row; <c>int4</c> sums run in an <c>int8</c> accumulator, about twice as fast per group, and the two
     /// exact sums check a group as strongly as one 64-bit sum.
     /// </summary>
-    /// <param name="rowHash">The row hash column.</param>
-    /// <param name="filter">A FILTER clause (<c>FILTER (WHERE …)</c>) both sums take, or empty.</param>
-    public static string HashSum(string rowHash, string filter = "") =>
-        $"sum(({rowHash} >> 32)::int4) {filter}::text || ':' || sum((({rowHash} & 4294967295) - 2147483648)::int4) {filter}::text";
+    public static string HashSum(string rowHash) =>
+        $"sum(({rowHash} >> 32)::int4)::text || ':' || sum((({rowHash} & 4294967295) - 2147483648)::int4)::text";
 
     /// <summary>
     /// The hash that assigns a key to a chunk or block: only its spread matters, so Binary mixes the key fields once with
@@ -228,8 +226,9 @@ internal static class CanonicalRowEncoding
             "name" => $"hashnameextended({v}, {seed})",
             "uuid" => $"uuid_hash_extended({v}, {seed})",
 
-            // hashint8extended hashes the XOR of the two halves (1 and 2^32 hash alike): add the high half back before mixing.
-            "int8" => Mix($"hashint8extended({v}, {seed}) # (({v}) >> 32)", seed),
+            // hashint8extended hashes only the XOR of the two halves (1 and 2^32 hash alike): the high half goes into the seed, which
+            // the hash mixes in fully, so one call sees all 64 bits.
+            "int8" => $"hashint8extended({v}, {seed} # (({v}) >> 32))",
 
             // The numeric hash XORs the weight in linearly (1 # 10000 cancels in two columns), ignores the sign (5 and -5 hash alike) and
             // returns the seed itself for NaN and ±Infinity. Negative values get a seed of their own (so -Infinity hashes to that seed);

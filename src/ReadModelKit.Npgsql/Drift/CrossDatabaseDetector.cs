@@ -208,10 +208,8 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var blocks = new Dictionary<long, (long, string)>();
         while (await counted.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            foreach (var (block, count, hash) in HashedRows.ReadGroup(counted.Row))
-            {
-                blocks[block] = (count, hash);
-            }
+            var (block, count, hash) = HashedRows.ReadBlock(counted.Row);
+            blocks[block] = (count, hash);
         }
 
         return blocks;

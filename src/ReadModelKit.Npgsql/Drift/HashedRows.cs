@@ -10,13 +10,6 @@ namespace ReadModelKit.Npgsql.Drift;
 /// </summary>
 internal sealed class HashedRows(DriftTable table, DriftRowHash mode)
 {
-    /// <summary>
-    /// Blocks per row of a <see cref="Levels"/> result: the side is grouped by <c>block / 16</c> and each group carries the count and
-    /// hash aggregate of its 16 blocks (aggregates with FILTER). A hash aggregation costs per group more than per row once its table
-    /// outgrows the CPU caches, so 16 times fewer groups make a pass about a third cheaper at the same block size.
-    /// </summary>
-    public const int BlocksPerGroup = 16;
-
     /// <summary>The row hash in use.</summary>
     public DriftRowHash Mode => mode;
 
@@ -24,46 +17,24 @@ internal sealed class HashedRows(DriftTable table, DriftRowHash mode)
     public static string Block(string keyHash, long modulus) => $"abs(({keyHash}) % {DriftReading.Invariant(modulus)})";
 
     /// <summary>
-    /// A statement returning, per group of <see cref="BlocksPerGroup"/> consecutive blocks <c>abs(kh % modulus)</c> that holds rows
-    /// of <paramref name="relation"/> (the side's key and value columns), the group id and then (row count, hash aggregate as text) of
-    /// each of its blocks; read it with <see cref="ReadGroup"/>. <paramref name="keyHashFilter"/> (a condition over a key hash) keeps
-    /// only some rows; <paramref name="ordered"/> sorts by group.
+    /// A statement returning, per block <c>abs(kh % modulus)</c> that holds rows of <paramref name="relation"/> (the side's key and
+    /// value columns), (block, row count, hash aggregate as text); read a row with <see cref="ReadBlock"/>. <paramref name="keyHashFilter"/>
+    /// (a condition over a key hash) keeps only some rows; <paramref name="ordered"/> sorts by block. The key fields are hashed once
+    /// per row, and each computed column is kept from being inlined twice by <c>OFFSET 0</c>.
     /// </summary>
     public string Levels(string relation, long modulus, Func<string, string>? keyHashFilter, bool ordered)
     {
-        var aggregates = Enumerable.Range(0, BlocksPerGroup).Select(i =>
-        {
-            var filter = $"FILTER (WHERE y.b % {BlocksPerGroup} = {i})";
-            return $"count(*) {filter}, {Aggregate(CanonicalRowEncoding.MixRowXor(mode, "y.rmk_rx"), filter)}";
-        });
         var where = keyHashFilter is null ? "" : $" WHERE {keyHashFilter(KeyHash("r"))}";
         return $"""
-            SELECT y.b / {BlocksPerGroup} AS g, {string.Join(", ", aggregates)}
+            SELECT y.b, count(*), {Aggregate(CanonicalRowEncoding.MixRowXor(mode, "y.rmk_rx"))}
             FROM (SELECT {Block(KeyHashOf("k.rmk_kx"), modulus)} AS b, {RowValue("k")} AS rmk_rx
                   FROM (SELECT r.*, {KeyPart("r")} AS rmk_kx FROM ({relation}) AS r{where} OFFSET 0) AS k OFFSET 0) AS y
             GROUP BY 1{(ordered ? " ORDER BY 1" : "")}
             """;
     }
 
-    /// <summary>The group id of a <see cref="Levels"/> row.</summary>
-    public static long GroupOf(NpgsqlDataReader row) => row.GetInt64(0);
-
-    /// <summary>The blocks with rows in a <see cref="Levels"/> row: (block id, row count, hash aggregate), in block order.</summary>
-    public static IReadOnlyList<(long Block, long Count, string Hash)> ReadGroup(NpgsqlDataReader row)
-    {
-        var group = row.GetInt64(0);
-        var blocks = new List<(long, long, string)>(BlocksPerGroup);
-        for (var i = 0; i < BlocksPerGroup; i++)
-        {
-            var count = row.GetInt64(1 + (2 * i));
-            if (count > 0)
-            {
-                blocks.Add(((group * BlocksPerGroup) + i, count, row.GetString(2 + (2 * i))));
-            }
-        }
-
-        return blocks;
-    }
+    /// <summary>A row of <see cref="Levels"/>: (block id, row count, hash aggregate).</summary>
+    public static (long Block, long Count, string Hash) ReadBlock(NpgsqlDataReader row) => (row.GetInt64(0), row.GetInt64(1), row.GetString(2));
 
     /// <summary>
     /// A FROM item (alias <c>x</c>) with the rows of <paramref name="relation"/> whose key hash passes <paramref name="keyHashFilter"/>
@@ -81,8 +52,7 @@ internal sealed class HashedRows(DriftTable table, DriftRowHash mode)
     /// as the binary hash itself), the cheapest aggregate, as strong as a sum over mixed 64-bit hashes. Canonical text: two exact
     /// <c>int4</c> sums (<see cref="CanonicalRowEncoding.HashSum"/>), which PostgreSQL 13 has.
     /// </summary>
-    private string Aggregate(string rowHash, string filter) =>
-        mode == DriftRowHash.Binary ? $"(bit_xor({rowHash}) {filter})::text" : CanonicalRowEncoding.HashSum(rowHash, filter);
+    private string Aggregate(string rowHash) => mode == DriftRowHash.Binary ? $"bit_xor({rowHash})::text" : CanonicalRowEncoding.HashSum(rowHash);
 
     /// <summary>The key hash of the key columns of <paramref name="alias"/> (equal to <see cref="KeyHashOf"/> of <see cref="KeyPart"/>).</summary>
     private string KeyHash(string alias) => CanonicalRowEncoding.BucketHash(mode, table.Keys.Select(k => (k.Type, $"{alias}.{k.Quoted}")));

@@ -74,7 +74,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
             ? [KeyBlock.Everything]
             : await KeySampler.RangesAsync(connection, _table, _order, _options, cancellationToken).ConfigureAwait(false);
         var estimated = await DriftSession.EstimatedRowsAsync(connection, _table.Table.QualifiedName, cancellationToken).ConfigureAwait(false);
-        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.SameDatabase.ChunkSize), 1, BlockPlanner.MaxBlocks);
+        var chunks = (long)Math.Clamp(Math.Ceiling(Math.Max(1, estimated) / _options.SameDatabase.ChunkSize), 1, BlockPlanner.MaxGroups);
         var hash = connection.PostgreSqlVersion.Major >= 14 ? DriftRowHash.Binary : DriftRowHash.CanonicalText;
         foreach (var range in ranges)
         {
@@ -225,18 +225,21 @@ internal sealed class SameDatabaseDetector : IDriftDetector
                 var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
                 while (hasE || hasA)
                 {
-                    var eg = hasE ? HashedRows.GroupOf(e.Row) : long.MaxValue;
-                    var ag = hasA ? HashedRows.GroupOf(a.Row) : long.MaxValue;
-                    var group = Math.Min(eg, ag);
-                    var actualBlocks = ag == group ? HashedRows.ReadGroup(a.Row) : [];
-                    DifferingBlocks(eg == group ? HashedRows.ReadGroup(e.Row) : [], actualBlocks, differing);
-                    live += actualBlocks.Sum(b => b.Count);
-                    if (ag == group)
+                    var eb = hasE ? HashedRows.ReadBlock(e.Row) : (Block: long.MaxValue, Count: 0L, Hash: "");
+                    var ab = hasA ? HashedRows.ReadBlock(a.Row) : (Block: long.MaxValue, Count: 0L, Hash: "");
+                    var chunk = Math.Min(eb.Block, ab.Block);
+                    if (eb != ab)
                     {
+                        differing.Add(chunk);
+                    }
+
+                    if (ab.Block == chunk)
+                    {
+                        live += ab.Count;
                         hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
                     }
 
-                    if (eg == group)
+                    if (eb.Block == chunk)
                     {
                         hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
                     }
@@ -257,22 +260,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return differing;
     }
 
-    /// <summary>Adds to <paramref name="differing"/> the blocks of one group whose (row count, hash) differ between the two sides (both in block order).</summary>
-    private static void DifferingBlocks(IReadOnlyList<(long Block, long Count, string Hash)> expected, IReadOnlyList<(long Block, long Count, string Hash)> actual, List<long> differing)
-    {
-        var byBlock = actual.ToDictionary(b => b.Block);
-        foreach (var e in expected)
-        {
-            if (!byBlock.Remove(e.Block, out var a) || a.Count != e.Count || !string.Equals(a.Hash, e.Hash, StringComparison.Ordinal))
-            {
-                differing.Add(e.Block);
-            }
-        }
-
-        differing.AddRange(byBlock.Keys);
-    }
-
-    /// <summary>One side's chunk groups (see <see cref="HashedRows.Levels"/>) in group order; the key hash and the row's field XOR are computed once per row.</summary>
+    /// <summary>One side's (chunk, row count, row-hash aggregate) in chunk order (see <see cref="HashedRows.Levels"/>); the key hash and the row's field XOR are computed once per row.</summary>
     private NpgsqlCommand ChunkHashes(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, bool expectedSide)
     {
         var parameters = new SqlParameters();

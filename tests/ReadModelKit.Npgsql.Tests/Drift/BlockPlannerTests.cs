@@ -54,11 +54,10 @@ public sealed class BlockPlannerTests
     [Fact]
     public void A_million_row_table_starts_at_leaf_size_and_larger_tables_within_the_group_budget()
     {
-        // A 1M-row table starts with leaf-sized blocks (small drift is fetched in one more round); 100M rows with the most blocks a pass
-        // asks for (each group of a pass holds 16 blocks).
+        // Default BlockSize 64: a 1M-row table starts with leaf-sized blocks (small drift is fetched in one more round), 10M rows with
+        // the most groups a pass asks for.
         Assert.Equal(15_625, BlockPlanner.RootBlocks(1_000_000, 64));
-        Assert.Equal(156_250, BlockPlanner.RootBlocks(10_000_000, 64));
-        Assert.Equal(BlockPlanner.MaxGroups * HashedRows.BlocksPerGroup, BlockPlanner.RootBlocks(100_000_000, 64));
+        Assert.Equal(BlockPlanner.MaxGroups, BlockPlanner.RootBlocks(10_000_000, 64));
 
         // One differing block of 10,000 rows: split straight to leaf size (LeafThreshold 128: blocks of about 64 rows).
         Assert.Equal(157, BlockPlanner.ChildFanOut(10_000, 1, 100, 32, 128));
