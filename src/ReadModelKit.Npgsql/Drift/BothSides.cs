@@ -69,6 +69,33 @@ internal static class BothSides
         return (e.Result, a.Result);
     }
 
+    /// <summary>
+    /// Opens both statements' readers at once (<see cref="OpenReadersAsync"/>) and hands them, counted on <paramref name="received"/>, to
+    /// <paramref name="merge"/>, which reads both streams side by side. When the merge fails, both statements are stopped before the
+    /// failure is rethrown.
+    /// </summary>
+    public static async Task<T> MergeAsync<T>(NpgsqlCommand expected, NpgsqlCommand actual, ReceivedBytes received, Func<CountedRows, CountedRows, Task<T>> merge, CancellationToken cancellationToken)
+    {
+        var (expectedReader, actualReader) = await OpenReadersAsync(expected, actual, cancellationToken).ConfigureAwait(false);
+        var e = new CountedRows(expectedReader, received);
+        var a = new CountedRows(actualReader, received);
+        T result;
+        try
+        {
+            result = await merge(e, a).ConfigureAwait(false);
+        }
+        catch
+        {
+            await AbortAsync(expected, expectedReader).ConfigureAwait(false);
+            await AbortAsync(actual, actualReader).ConfigureAwait(false);
+            throw;
+        }
+
+        await e.DisposeAsync().ConfigureAwait(false);
+        await a.DisposeAsync().ConfigureAwait(false);
+        return result;
+    }
+
     /// <summary>Stops a statement whose results are no longer wanted (the other side failed) and closes its reader, ignoring errors.</summary>
     public static async Task AbortAsync(NpgsqlCommand command, NpgsqlDataReader? reader)
     {

@@ -215,31 +215,28 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         return blocks;
     }
 
-    /// <summary>Compares leaf blocks by (key, row hash), then fetches full rows only for the differing keys.</summary>
+    /// <summary>Compares leaf blocks by (key, row hash) as both sides stream (<see cref="LeafMerge"/>), then fetches full rows only for the differing keys.</summary>
     private async Task CompareLeavesAsync(Pair pair, KeyBlock range, IReadOnlyList<BlockState> leaves, long modulus, DriftFindings findings, CancellationToken cancellationToken)
     {
         var ids = leaves.Select(l => l.Id).ToList();
-        var (e, a) = await BothSides.RunAsync(
-            ct => LeafRowsAsync(pair.Expected, range, ids, modulus, ct),
-            ct => LeafRowsAsync(pair.Actual, range, ids, modulus, ct),
+        using var expected = LeavesCommand(pair.Expected, range, ids, modulus);
+        using var actual = LeavesCommand(pair.Actual, range, ids, modulus);
+        var candidates = await BothSides.MergeAsync(
+            expected,
+            actual,
+            _received,
+            (e, a) => LeafMerge.CompareAsync(new LeafRows(e, KeyCount), new LeafRows(a, KeyCount), cancellationToken),
             cancellationToken).ConfigureAwait(false);
-        await ResolveRowsAsync(pair, LeafComparer.Compare(e, a), findings, cancellationToken).ConfigureAwait(false);
+        await ResolveRowsAsync(pair, candidates, findings, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<List<(RowKey Key, long Hash)>> LeafRowsAsync(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, CancellationToken cancellationToken)
+    /// <summary>One side's rows of <paramref name="blocks"/> as leaf rows (see <see cref="HashedRows.Leaves"/>).</summary>
+    private NpgsqlCommand LeavesCommand(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus)
     {
-        using var command = BlockRowsCommand(side, range, blocks, modulus, Rows.RowHash());
-        var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
-        await using var rowsScope = counted.ConfigureAwait(false);
-        var reader = counted.Row;
-        var rows = new List<(RowKey, long)>();
-        var unique = new UniqueKeys(_table, side.Expected);
-        while (await counted.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add((unique.Add(new RowKey(DriftReading.Key(reader, 0, KeyCount)!)), reader.GetInt64(KeyCount)));
-        }
-
-        return rows;
+        var (parameters, _, where) = Bound(range);
+        var command = new NpgsqlCommand(Rows.Leaves(Relation(side, where), BlockFilter.In(parameters, blocks, modulus)), side.Connection, side.Transaction);
+        parameters.CopyTo(command.Parameters);
+        return command;
     }
 
     /// <summary>Fetches the JSON rows of differing keys from the side(s) that have them and hands the differences to the findings.</summary>
@@ -251,13 +248,13 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
                 ct => RowsByKeysAsync(pair.Expected, batch.Where(f => f.Kind != DriftKind.Extra).Select(f => f.Key).ToList(), ct),
                 ct => RowsByKeysAsync(pair.Actual, batch.Where(f => f.Kind != DriftKind.Missing).Select(f => f.Key).ToList(), ct),
                 cancellationToken).ConfigureAwait(false);
+            // A candidate seen as changed is fetched from both sides; the side that has no row for its key decides its kind.
             var differences = await WithoutEqualValuesAsync(
                 pair.Actual,
-                batch.Select(f => new DriftDifference(
-                    f.Key,
-                    f.Kind,
-                    e.TryGetValue(f.Key, out var er) ? er.Json : null,
-                    a.TryGetValue(f.Key, out var ar) ? ar.Json : null)).ToList(),
+                batch.Select(f => (f.Key, f.Kind, Expected: e.GetValueOrDefault(f.Key)?.Json, Actual: a.GetValueOrDefault(f.Key)?.Json))
+                    .Where(f => f.Expected is not null || f.Actual is not null)
+                    .Select(f => new DriftDifference(f.Key, f.Expected is null ? DriftKind.Extra : f.Actual is null ? DriftKind.Missing : f.Kind, f.Expected, f.Actual))
+                    .ToList(),
                 e,
                 cancellationToken).ConfigureAwait(false);
             findings.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));

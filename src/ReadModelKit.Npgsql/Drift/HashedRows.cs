@@ -44,6 +44,18 @@ internal sealed class HashedRows(DriftTable table, DriftRowHash mode)
     public string Rows(string relation, Func<string, string> keyHashFilter) =>
         $"(SELECT r.*, {CanonicalRowEncoding.RowXor(mode, table.All.Select(c => (c.Type, $"r.{c.Quoted}")))} AS rmk_rx FROM ({relation}) AS r WHERE {keyHashFilter(KeyHash("r"))} OFFSET 0) AS x";
 
+    /// <summary>
+    /// A statement returning the rows of <paramref name="relation"/> whose key hash passes <paramref name="keyHashFilter"/> (filtered at
+    /// the scan) as (key identity, row hash, key columns), sorted by the identity: the 64-bit unmixed key value, equal on both sides
+    /// for equal keys. <see cref="LeafMerge"/> reads two of them side by side.
+    /// </summary>
+    public string Leaves(string relation, Func<string, string> keyHashFilter) => $"""
+        SELECT x.rmk_kx, {RowHash("x")}, {string.Join(", ", DriftTable.Refs(table.Keys, "x"))}
+        FROM (SELECT k.*, {RowValue("k")} AS rmk_rx
+              FROM (SELECT r.*, {KeyPart("r")} AS rmk_kx FROM ({relation}) AS r WHERE {keyHashFilter(KeyHash("r"))} OFFSET 0) AS k OFFSET 0) AS x
+        ORDER BY 1
+        """;
+
     /// <summary>The row hash of a row of <see cref="Rows"/> (alias <paramref name="alias"/>).</summary>
     public string RowHash(string alias = "x") => CanonicalRowEncoding.MixRowXor(mode, $"{alias}.rmk_rx");
 

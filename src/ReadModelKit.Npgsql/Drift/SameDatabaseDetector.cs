@@ -143,16 +143,22 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     }
 
     /// <summary>
-    /// Pass 2 for few differing chunks: both sides' (key, row hash) of the rows in those chunks, on both connections at once; the keys whose
-    /// hashes differ (or that one side lacks) are then compared with IS DISTINCT FROM, so only real differences are reported.
+    /// Pass 2 for few differing chunks: both sides' rows of those chunks, sorted by key identity, merged on the client as they stream
+    /// (<see cref="LeafMerge"/>: keys are read only of rows that differ); the candidate keys are then compared with IS DISTINCT FROM, so
+    /// only real differences are reported.
     /// </summary>
     private async Task CompareChunkRowsAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftFindings findings, CancellationToken cancellationToken)
     {
-        var (e, a) = await BothSides.RunAsync(
-            ct => ChunkRowsAsync(connection, range, chunks, hash, differing, expectedSide: true, ct),
-            ct => ChunkRowsAsync(other, range, chunks, hash, differing, expectedSide: false, ct),
+        using var expected = ChunkRows(connection, range, chunks, hash, differing, expectedSide: true);
+        using var actual = ChunkRows(other, range, chunks, hash, differing, expectedSide: false);
+        var k = _table.Keys.Count;
+        var candidates = await BothSides.MergeAsync(
+            expected,
+            actual,
+            _received,
+            (e, a) => LeafMerge.CompareAsync(new LeafRows(e, k), new LeafRows(a, k), cancellationToken),
             cancellationToken).ConfigureAwait(false);
-        foreach (var batch in LeafComparer.Compare(e, a).Select(f => f.Key).Chunk(KeyBatch))
+        foreach (var batch in candidates.Select(f => f.Key).Chunk(KeyBatch))
         {
             var differences = await CompareKeysAsync(connection, batch, cancellationToken).ConfigureAwait(false);
             findings.AddChecked(differences.Count(d => d.Kind == DriftKind.Missing));
@@ -160,32 +166,17 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         }
     }
 
-    /// <summary>One side's (key, row hash) of the rows in <paramref name="differing"/> chunks.</summary>
-    private async Task<List<(RowKey Key, long Hash)>> ChunkRowsAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide, CancellationToken cancellationToken)
+    /// <summary>One side's rows of the <paramref name="differing"/> chunks as leaf rows (see <see cref="HashedRows.Leaves"/>).</summary>
+    private NpgsqlCommand ChunkRows(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide)
     {
         var parameters = new SqlParameters();
         var arrays = _table.NewKeyArrays();
         var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
         arrays.Bind(parameters);
         var inChunks = BlockFilter.In(parameters, differing, chunks);
-        var relation = SideRows(expectedSide, where);
-        var rows = new HashedRows(_table, hash);
-        using var command = new NpgsqlCommand($"""
-            SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {rows.RowHash()}
-            FROM {rows.Rows(relation, inChunks)}
-            """, connection);
+        var command = new NpgsqlCommand(new HashedRows(_table, hash).Leaves(SideRows(expectedSide, where), inChunks), connection);
         parameters.CopyTo(command.Parameters);
-        var reader = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
-        await using var readerScope = reader.ConfigureAwait(false);
-        var found = new List<(RowKey, long)>();
-        var unique = new UniqueKeys(_table, expectedSide);
-        var k = _table.Keys.Count;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            found.Add((unique.Add(new RowKey(DriftReading.Key(reader.Row, 0, k)!)), reader.Row.GetInt64(k)));
-        }
-
-        return found;
+        return command;
     }
 
     private async Task<DriftPass> ReadPassAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -211,53 +202,43 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     /// </summary>
     private async Task<List<long>> DifferingChunksAsync(NpgsqlConnection connection, NpgsqlConnection other, KeyBlock range, long chunks, DriftRowHash hash, DriftFindings findings, CancellationToken cancellationToken)
     {
-        var differing = new List<long>();
-        long live = 0;
-        using (var expected = ChunkHashes(connection, range, chunks, hash, expectedSide: true))
-        using (var actual = ChunkHashes(other, range, chunks, hash, expectedSide: false))
-        {
-            var (expectedReader, actualReader) = await BothSides.OpenReadersAsync(expected, actual, cancellationToken).ConfigureAwait(false);
-            var e = new CountedRows(expectedReader, _received);
-            var a = new CountedRows(actualReader, _received);
-            try
-            {
-                var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
-                var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
-                while (hasE || hasA)
-                {
-                    var eb = hasE ? HashedRows.ReadBlock(e.Row) : (Block: long.MaxValue, Count: 0L, Hash: "");
-                    var ab = hasA ? HashedRows.ReadBlock(a.Row) : (Block: long.MaxValue, Count: 0L, Hash: "");
-                    var chunk = Math.Min(eb.Block, ab.Block);
-                    if (eb != ab)
-                    {
-                        differing.Add(chunk);
-                    }
-
-                    if (ab.Block == chunk)
-                    {
-                        live += ab.Count;
-                        hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    if (eb.Block == chunk)
-                    {
-                        hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch
-            {
-                await BothSides.AbortAsync(expected, expectedReader).ConfigureAwait(false);
-                await BothSides.AbortAsync(actual, actualReader).ConfigureAwait(false);
-                throw;
-            }
-
-            await e.DisposeAsync().ConfigureAwait(false);
-            await a.DisposeAsync().ConfigureAwait(false);
-        }
-
+        using var expected = ChunkHashes(connection, range, chunks, hash, expectedSide: true);
+        using var actual = ChunkHashes(other, range, chunks, hash, expectedSide: false);
+        var (differing, live) = await BothSides.MergeAsync(expected, actual, _received, (e, a) => MergeChunksAsync(e, a, cancellationToken), cancellationToken).ConfigureAwait(false);
         findings.AddChecked(live);
         return differing;
+    }
+
+    /// <summary>Merges two chunk-ordered streams of (chunk, row count, hash): the chunks that differ, and the live read-model rows.</summary>
+    private static async Task<(List<long> Differing, long Live)> MergeChunksAsync(CountedRows e, CountedRows a, CancellationToken cancellationToken)
+    {
+        var differing = new List<long>();
+        long live = 0;
+        var hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+        while (hasE || hasA)
+        {
+            var eb = hasE ? HashedRows.ReadBlock(e.Row) : (Block: long.MaxValue, Count: 0L, Hash: "");
+            var ab = hasA ? HashedRows.ReadBlock(a.Row) : (Block: long.MaxValue, Count: 0L, Hash: "");
+            var chunk = Math.Min(eb.Block, ab.Block);
+            if (eb != ab)
+            {
+                differing.Add(chunk);
+            }
+
+            if (ab.Block == chunk)
+            {
+                live += ab.Count;
+                hasA = await a.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (eb.Block == chunk)
+            {
+                hasE = await e.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return (differing, live);
     }
 
     /// <summary>One side's (chunk, row count, row-hash aggregate) in chunk order (see <see cref="HashedRows.Levels"/>); the key hash and the row's field XOR are computed once per row.</summary>

@@ -31,7 +31,8 @@ internal static class WireSize
         {
             size += reader.IsDBNull(i) ? 4 : reader.GetFieldType(i) switch
             {
-                var t when t == typeof(string) => 4 + Encoding.UTF8.GetByteCount(reader.GetString(i)),
+                // The length in characters (no string is built): rows the merge passes over are counted without reading their values.
+                var t when t == typeof(string) => 4 + reader.GetChars(i, 0, null, 0, 0),
                 var t when t == typeof(long) || t == typeof(double) || t == typeof(DateTime) => 12,
                 var t when t == typeof(int) || t == typeof(float) => 8,
                 _ => Of(reader.GetValue(i)),
