@@ -8,8 +8,15 @@ namespace ReadModelKit.Npgsql.Drift;
 internal static class DriftSession
 {
     /// <summary>
-    /// Begins a read-only REPEATABLE READ transaction, optionally importing a snapshot exported by another connection
-    /// (<see cref="ExportSnapshotAsync"/>) and fixing the text settings (<see cref="CanonicalRowEncoding.SessionSettings"/>).
+    /// The sort memory a check's transaction raises <c>work_mem</c> to when it is lower (never lowers it): leaf rows come sorted by
+    /// key identity, and 0.1% drift on a 1M-row table sorts about 230,000 short rows per side, which would otherwise spill to disk.
+    /// </summary>
+    public const string SortMemory = "64MB";
+
+    /// <summary>
+    /// Begins a read-only REPEATABLE READ transaction with at least <see cref="SortMemory"/> of <c>work_mem</c>, optionally importing
+    /// a snapshot exported by another connection (<see cref="ExportSnapshotAsync"/>) and fixing the text settings
+    /// (<see cref="CanonicalRowEncoding.SessionSettings"/>).
     /// </summary>
     public static async Task<NpgsqlTransaction> BeginSnapshotAsync(NpgsqlConnection connection, bool fixedTextSettings, CancellationToken cancellationToken, string? importSnapshot = null)
     {
@@ -25,6 +32,7 @@ internal static class DriftSession
             sql += $"; SET TRANSACTION SNAPSHOT '{importSnapshot}'";
         }
 
+        sql += $"; SELECT set_config('work_mem', '{SortMemory}', true) WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('{SortMemory}')";
         if (fixedTextSettings)
         {
             sql += "; " + CanonicalRowEncoding.SessionSettings;

@@ -15,7 +15,7 @@ public sealed class SameDatabaseDriftOptions
     /// once and compares only the keys that differ; above it (drift spread across the table), it streams one join of the chunks, so
     /// client memory stays bounded. Internal: tests lower it to exercise both paths.
     /// </summary>
-    internal long ChunkRowsLimit { get; set; } = 100_000;
+    internal long ChunkRowsLimit { get; set; } = 1_000_000;
 
     /// <summary>Adds every problem of these options to <paramref name="errors"/>.</summary>
     internal void Validate(List<string> errors)
