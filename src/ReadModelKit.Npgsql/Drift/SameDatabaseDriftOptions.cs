@@ -11,9 +11,9 @@ public sealed class SameDatabaseDriftOptions
     public int ChunkSize { get; set; } = 64;
 
     /// <summary>
-    /// Up to about this many rows per side in the differing chunks, pass 2 reads (key, row hash) of those rows on both connections at
-    /// once and compares only the keys that differ; above it (drift spread across the table), it streams one join of the chunks, so
-    /// client memory stays bounded. Internal: tests lower it to exercise both paths.
+    /// Up to about this many rows per side in the differing chunks, pass 2 streams those rows from both connections at once, sorted
+    /// by key identity, and merges them on the client keeping only the keys that differ; above it (drift spread across the table),
+    /// one statement joins the chunks on the server. Internal: tests lower it to exercise both paths.
     /// </summary>
     internal long ChunkRowsLimit { get; set; } = 1_000_000;
 
