@@ -79,10 +79,9 @@ internal static class BothSides
         var (expectedReader, actualReader) = await OpenReadersAsync(expected, actual, cancellationToken).ConfigureAwait(false);
         var e = new CountedRows(expectedReader, received);
         var a = new CountedRows(actualReader, received);
-        T result;
         try
         {
-            result = await merge(e, a).ConfigureAwait(false);
+            return await merge(e, a).ConfigureAwait(false);
         }
         catch
         {
@@ -90,10 +89,17 @@ internal static class BothSides
             await AbortAsync(actual, actualReader).ConfigureAwait(false);
             throw;
         }
-
-        await e.DisposeAsync().ConfigureAwait(false);
-        await a.DisposeAsync().ConfigureAwait(false);
-        return result;
+        finally
+        {
+            try
+            {
+                await e.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                await a.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Stops a statement whose results are no longer wanted (the other side failed) and closes its reader, ignoring errors.</summary>

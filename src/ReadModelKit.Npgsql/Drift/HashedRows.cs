@@ -4,7 +4,7 @@ namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
 /// The SQL both detectors read one side through: per row a key hash that assigns the key to a block (a chunk, in the same-database
-/// check) and a row hash, computed once per row. With <see cref="DriftRowHash.Binary"/> the key fields are hashed once: the key hash
+/// check) and a row hash, computed once per row (filtered statements hash the keys of the rows they keep once more). With <see cref="DriftRowHash.Binary"/> the key fields are hashed once: the key hash
 /// mixes the XOR of their field hashes, and the row value XORs the value fields' hashes into that same XOR (the result equals the row
 /// XOR over all columns).
 /// </summary>
@@ -46,11 +46,12 @@ internal sealed class HashedRows(DriftTable table, DriftRowHash mode)
 
     /// <summary>
     /// A statement returning the rows of <paramref name="relation"/> whose key hash passes <paramref name="keyHashFilter"/> (filtered at
-    /// the scan) as (key identity, row hash, key columns), sorted by the identity: the 64-bit unmixed key value, equal on both sides
-    /// for equal keys. <see cref="LeafMerge"/> reads two of them side by side.
+    /// the scan) as (key identity, row hash, rows of the side with that identity, key columns), sorted by the identity: the unmixed
+    /// key value, equal on both sides for equal keys (some key types hash to 32 bits of entropy, so distinct keys can share one).
+    /// <see cref="LeafMerge"/> reads two of them side by side.
     /// </summary>
     public string Leaves(string relation, Func<string, string> keyHashFilter) => $"""
-        SELECT x.rmk_kx, {RowHash("x")}, {string.Join(", ", DriftTable.Refs(table.Keys, "x"))}
+        SELECT x.rmk_kx, {RowHash("x")}, count(*) OVER (PARTITION BY x.rmk_kx), {string.Join(", ", DriftTable.Refs(table.Keys, "x"))}
         FROM (SELECT k.*, {RowValue("k")} AS rmk_rx
               FROM (SELECT r.*, {KeyPart("r")} AS rmk_kx FROM ({relation}) AS r WHERE {keyHashFilter(KeyHash("r"))} OFFSET 0) AS k OFFSET 0) AS x
         ORDER BY 1

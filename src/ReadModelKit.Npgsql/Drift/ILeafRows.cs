@@ -11,6 +11,9 @@ internal interface ILeafRows
     /// <summary>The current row's row hash.</summary>
     long Hash { get; }
 
+    /// <summary>Other rows of this side share the current row's identity.</summary>
+    bool Shared { get; }
+
     /// <summary>Advances to the next row; false at the end.</summary>
     Task<bool> ReadAsync(CancellationToken cancellationToken);
 

@@ -6,9 +6,9 @@ namespace ReadModelKit.Npgsql.Drift;
 /// Finds the differing keys of leaf rows (chunks or blocks that differ) by merging both sides' rows streamed in the order of a 64-bit
 /// key identity (<see cref="HashedRows.Leaves"/>). A row whose identity and row hash match the other side's current row is passed over
 /// without reading its key, so the client reads keys only of rows that differ. Every row left over is a candidate the caller confirms
-/// with the values themselves: a row only one side has (missing, extra), a pair whose row hashes differ (changed), and any row whose
-/// identity repeats on its side (a key the recompute query returned twice, or two keys with one identity), reported as changed so the
-/// confirmation reads both sides.
+/// with the values themselves: a row only one side has (missing, extra), a pair whose row hashes differ (changed), and every row whose
+/// identity other rows of its side share (a key the recompute query returned twice, or distinct keys with one identity), reported as
+/// changed so the confirmation reads both sides.
 /// </summary>
 internal static class LeafMerge
 {
@@ -31,9 +31,9 @@ internal static class LeafMerge
         await a.NextAsync(cancellationToken).ConfigureAwait(false);
         while (e.Has || a.Has)
         {
-            if (e.Repeats || a.Repeats)
+            if (e.Shared || a.Shared)
             {
-                var side = e.Repeats ? e : a;
+                var side = e.Shared ? e : a;
                 Add(side.Rows.Key(), DriftKind.Changed);
                 await side.NextAsync(cancellationToken).ConfigureAwait(false);
                 continue;
@@ -68,22 +68,16 @@ internal static class LeafMerge
         return found;
     }
 
-    /// <summary>One side's stream with the identity of the row before the current one.</summary>
+    /// <summary>One side's stream and whether it has a current row.</summary>
     private sealed class Cursor(ILeafRows rows)
     {
-        private long? _previous;
-
         public ILeafRows Rows => rows;
 
         public bool Has { get; private set; }
 
-        /// <summary>The current row has the identity of the row before it.</summary>
-        public bool Repeats => Has && _previous == rows.Identity;
+        /// <summary>Other rows of this side share the current row's identity.</summary>
+        public bool Shared => Has && rows.Shared;
 
-        public async Task NextAsync(CancellationToken cancellationToken)
-        {
-            _previous = Has ? rows.Identity : _previous;
-            Has = await rows.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
+        public async Task NextAsync(CancellationToken cancellationToken) => Has = await rows.ReadAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -9,6 +9,9 @@ internal static class WireSize
     /// <summary>Bytes of one row header (message type, length, field count).</summary>
     public const int Row = 7;
 
+    // The types Npgsql reads character by character (GetChars); other types read as strings (enums, say) need GetString.
+    private static readonly HashSet<string> CharTypes = new(StringComparer.Ordinal) { "text", "character varying", "character", "name", "citext" };
+
     /// <summary>The approximate wire size of one field.</summary>
     public static int Of(object? value) => 4 + value switch
     {
@@ -31,8 +34,9 @@ internal static class WireSize
         {
             size += reader.IsDBNull(i) ? 4 : reader.GetFieldType(i) switch
             {
-                // The length in characters (no string is built): rows the merge passes over are counted without reading their values.
-                var t when t == typeof(string) => 4 + reader.GetChars(i, 0, null, 0, 0),
+                // Text types: the length in characters, without building a string (counts a multi-byte character once).
+                var t when t == typeof(string) && CharTypes.Contains(reader.GetDataTypeName(i)) => 4 + reader.GetChars(i, 0, null, 0, 0),
+                var t when t == typeof(string) => 4 + Encoding.UTF8.GetByteCount(reader.GetString(i)),
                 var t when t == typeof(long) || t == typeof(double) || t == typeof(DateTime) => 12,
                 var t when t == typeof(int) || t == typeof(float) => 8,
                 _ => Of(reader.GetValue(i)),

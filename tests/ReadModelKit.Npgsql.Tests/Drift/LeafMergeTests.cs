@@ -5,10 +5,10 @@ namespace ReadModelKit.Npgsql.Tests.Drift;
 
 public sealed class LeafMergeTests
 {
-    // Keys 1..30 with one of four values each; the row hash covers the key (as the real one hashes the key columns too). The identity
-    // of key k is k % modulus, so a small modulus makes identities collide.
-    private static readonly Gen<List<(int Key, long Hash)>> Rows =
-        Gen.ListOf(from k in Gen.Choose(1, 30) from v in Gen.Choose(0, 3) select (k, (k * 16L) + v)).Select(r => r.ToList());
+    // Keys 1..30 with one of four values each. The identity of key k is k % modulus (a small modulus makes identities collide), and
+    // the row hash depends on the key only through its identity, as the real row hash does.
+    private static readonly Gen<List<(int Key, int Value)>> Rows =
+        Gen.ListOf(from k in Gen.Choose(1, 30) from v in Gen.Choose(0, 3) select (k, v)).Select(r => r.ToList());
 
     [Fact]
     public void With_one_identity_per_key_the_merge_finds_exactly_the_differing_keys_and_their_kinds()
@@ -35,7 +35,18 @@ public sealed class LeafMergeTests
             // Every differing key, and every key the expected side repeats, is a candidate.
             var differing = Naive(expected, actual).Select(d => d.Key).ToHashSet();
             var repeated = c.e.GroupBy(r => r.Key).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
-            Assert.True(differing.IsSubsetOf(found), $"differing {string.Join(",", differing)}, found {string.Join(",", found)}");
+            // Except a key one side lacks while the other side has a different key with its identity and value: the row hashes cannot
+            // tell those apart (pass 1 cannot either; a 2^-64 event for keys with a 64-bit identity).
+            var blind = Naive(expected, actual)
+                .Where(d => d.Kind != DriftKind.Changed)
+                .Where(d =>
+                {
+                    var (side, other) = d.Kind == DriftKind.Missing ? (expected, actual) : (actual, expected);
+                    var value = side.Single(r => r.Key == d.Key).Value;
+                    return other.Any(r => r.Key != d.Key && r.Key % c.modulus == d.Key % c.modulus && r.Value == value);
+                })
+                .Select(d => d.Key);
+            Assert.True(differing.Except(blind).ToHashSet().IsSubsetOf(found), $"differing {string.Join(",", differing)}, found {string.Join(",", found)}");
             Assert.True(repeated.IsSubsetOf(found), $"repeated {string.Join(",", repeated)}, found {string.Join(",", found)}");
 
             // A candidate that does not differ shares its identity with another row of its side.
@@ -57,16 +68,16 @@ public sealed class LeafMergeTests
         Assert.Equal(2, actual.KeysRead);
     }
 
-    private static List<(int Key, DriftKind Kind)> Merge(List<(int Key, long Hash)> expected, List<(int Key, long Hash)> actual, int modulus, int shuffle) =>
+    private static List<(int Key, DriftKind Kind)> Merge(List<(int Key, int Value)> expected, List<(int Key, int Value)> actual, int modulus, int shuffle) =>
         LeafMerge.CompareAsync(new ListRows(expected, modulus, shuffle), new ListRows(actual, modulus, shuffle + 1), CancellationToken.None)
             .GetAwaiter().GetResult()
             .Select(d => ((int)d.Key[0], d.Kind))
             .ToList();
 
-    private static List<(int Key, DriftKind Kind)> Naive(List<(int Key, long Hash)> expected, List<(int Key, long Hash)> actual)
+    private static List<(int Key, DriftKind Kind)> Naive(List<(int Key, int Value)> expected, List<(int Key, int Value)> actual)
     {
-        var e = expected.ToDictionary(r => r.Key, r => r.Hash);
-        var a = actual.ToDictionary(r => r.Key, r => r.Hash);
+        var e = expected.ToDictionary(r => r.Key, r => r.Value);
+        var a = actual.ToDictionary(r => r.Key, r => r.Value);
         return e.Keys.Union(a.Keys)
             .Where(k => !e.TryGetValue(k, out var eh) || !a.TryGetValue(k, out var ah) || eh != ah)
             .Select(k => (k, !a.ContainsKey(k) ? DriftKind.Missing : !e.ContainsKey(k) ? DriftKind.Extra : DriftKind.Changed))
@@ -74,16 +85,18 @@ public sealed class LeafMergeTests
     }
 
     /// <summary>Rows sorted by identity, rows of one identity in an order picked by <c>shuffle</c> (a server sorts ties arbitrarily).</summary>
-    private sealed class ListRows(List<(int Key, long Hash)> rows, int modulus, int shuffle) : ILeafRows
+    private sealed class ListRows(List<(int Key, int Value)> rows, int modulus, int shuffle) : ILeafRows
     {
-        private readonly List<(int Key, long Hash)> _rows = [.. rows.OrderBy(r => r.Key % modulus).ThenBy(r => (r.Key * 7919L) ^ shuffle)];
+        private readonly List<(int Key, int Value)> _rows = [.. rows.OrderBy(r => r.Key % modulus).ThenBy(r => (r.Key * 7919L) ^ shuffle)];
         private int _at = -1;
 
         public int KeysRead { get; private set; }
 
         public long Identity => _rows[_at].Key % modulus;
 
-        public long Hash => _rows[_at].Hash;
+        public long Hash => (Identity * 16) + _rows[_at].Value;
+
+        public bool Shared => _rows.Count(r => r.Key % modulus == Identity) > 1;
 
         public Task<bool> ReadAsync(CancellationToken cancellationToken) => Task.FromResult(++_at < _rows.Count);
 
