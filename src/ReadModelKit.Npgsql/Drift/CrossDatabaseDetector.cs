@@ -201,7 +201,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     {
         var (parameters, _, where) = Bound(range);
         var filter = parents is null ? null : BlockFilter.In(parameters, parents, parentModulus);
-        using var command = new NpgsqlCommand(Rows.Levels(Relation(side, where), childModulus, filter, ordered: false), side.Connection, side.Transaction);
+        using var command = new NpgsqlCommand(Rows.Level(Relation(side, where), childModulus, filter, ordered: false), side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
         var counted = await CountedRows.OpenAsync(command, _received, cancellationToken).ConfigureAwait(false);
         await using var rowsScope = counted.ConfigureAwait(false);
@@ -401,7 +401,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
     {
         var (parameters, _, where) = Bound(range);
         var command = new NpgsqlCommand(
-            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Rows.Rows(Relation(side, where), BlockFilter.In(parameters, blocks, modulus))}",
+            $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Rows.Filtered(Relation(side, where), BlockFilter.In(parameters, blocks, modulus))}",
             side.Connection,
             side.Transaction);
         parameters.CopyTo(command.Parameters);

@@ -4,25 +4,22 @@ namespace ReadModelKit.Npgsql.Drift;
 
 /// <summary>
 /// The SQL both detectors read one side through: per row a key hash that assigns the key to a block (a chunk, in the same-database
-/// check) and a row hash, computed once per row (filtered statements hash the keys of the rows they keep once more). With <see cref="DriftRowHash.Binary"/> the key fields are hashed once: the key hash
-/// mixes the XOR of their field hashes, and the row value XORs the value fields' hashes into that same XOR (the result equals the row
-/// XOR over all columns).
+/// check) and a row hash, each computed once per row (filtered statements hash the keys of the rows they keep once more). With
+/// <see cref="DriftRowHash.Binary"/> the key hash mixes the XOR of the key fields' hashes, and the row value XORs the value fields'
+/// hashes into that same XOR (the result equals the row XOR over all columns).
 /// </summary>
 internal sealed class HashedRows(DriftTable table, DriftRowHash mode)
 {
-    /// <summary>The row hash in use.</summary>
-    public DriftRowHash Mode => mode;
-
     /// <summary>The block (0 to <paramref name="modulus"/> − 1) of a key hash.</summary>
     public static string Block(string keyHash, long modulus) => $"abs(({keyHash}) % {DriftReading.Invariant(modulus)})";
 
     /// <summary>
     /// A statement returning, per block <c>abs(kh % modulus)</c> that holds rows of <paramref name="relation"/> (the side's key and
-    /// value columns), (block, row count, hash aggregate as text); read a row with <see cref="ReadBlock"/>. <paramref name="keyHashFilter"/>
+    /// value columns), (block, row count, hash aggregate as text): one level of blocks. Read a row with <see cref="ReadBlock"/>. <paramref name="keyHashFilter"/>
     /// (a condition over a key hash) keeps only some rows; <paramref name="ordered"/> sorts by block. The key fields are hashed once
     /// per row, and each computed column is kept from being inlined twice by <c>OFFSET 0</c>.
     /// </summary>
-    public string Levels(string relation, long modulus, Func<string, string>? keyHashFilter, bool ordered)
+    public string Level(string relation, long modulus, Func<string, string>? keyHashFilter, bool ordered)
     {
         var where = keyHashFilter is null ? "" : $" WHERE {keyHashFilter(KeyHash("r"))}";
         return $"""
@@ -33,16 +30,15 @@ internal sealed class HashedRows(DriftTable table, DriftRowHash mode)
             """;
     }
 
-    /// <summary>A row of <see cref="Levels"/>: (block id, row count, hash aggregate).</summary>
+    /// <summary>A row of <see cref="Level"/>: (block id, row count, hash aggregate).</summary>
     public static (long Block, long Count, string Hash) ReadBlock(NpgsqlDataReader row) => (row.GetInt64(0), row.GetInt64(1), row.GetString(2));
 
     /// <summary>
-    /// A FROM item (alias <c>x</c>) with the rows of <paramref name="relation"/> whose key hash passes <paramref name="keyHashFilter"/>
-    /// and, for those rows only, <c>rmk_rx</c> (see <see cref="RowHash"/>). The filter runs at the scan, so a row outside it costs
-    /// only its key hash.
+    /// A FROM item (alias <c>x</c>) with the rows of <paramref name="relation"/> whose key hash passes <paramref name="keyHashFilter"/>;
+    /// the filter runs at the scan, so a row outside it costs only its key hash.
     /// </summary>
-    public string Rows(string relation, Func<string, string> keyHashFilter) =>
-        $"(SELECT r.*, {CanonicalRowEncoding.RowXor(mode, table.All.Select(c => (c.Type, $"r.{c.Quoted}")))} AS rmk_rx FROM ({relation}) AS r WHERE {keyHashFilter(KeyHash("r"))} OFFSET 0) AS x";
+    public string Filtered(string relation, Func<string, string> keyHashFilter) =>
+        $"(SELECT r.* FROM ({relation}) AS r WHERE {keyHashFilter(KeyHash("r"))}) AS x";
 
     /// <summary>
     /// A statement returning the rows of <paramref name="relation"/> whose key hash passes <paramref name="keyHashFilter"/> (filtered at
@@ -57,8 +53,8 @@ internal sealed class HashedRows(DriftTable table, DriftRowHash mode)
         ORDER BY 1
         """;
 
-    /// <summary>The row hash of a row of <see cref="Rows"/> (alias <paramref name="alias"/>).</summary>
-    public string RowHash(string alias = "x") => CanonicalRowEncoding.MixRowXor(mode, $"{alias}.rmk_rx");
+    /// <summary>The row hash of a row that carries <c>rmk_rx</c> (alias <paramref name="alias"/>).</summary>
+    private string RowHash(string alias) => CanonicalRowEncoding.MixRowXor(mode, $"{alias}.rmk_rx");
 
     /// <summary>
     /// The aggregate of a group's row hashes (a column: it may appear twice), as text. Binary: their XOR (<c>bit_xor</c>, PostgreSQL 14,

@@ -169,14 +169,21 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     /// <summary>One side's rows of the <paramref name="differing"/> chunks as leaf rows (see <see cref="HashedRows.Leaves"/>).</summary>
     private NpgsqlCommand ChunkRows(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, bool expectedSide)
     {
-        var parameters = new SqlParameters();
-        var arrays = _table.NewKeyArrays();
-        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
-        arrays.Bind(parameters);
+        var (parameters, where) = Bound(range);
         var inChunks = BlockFilter.In(parameters, differing, chunks);
         var command = new NpgsqlCommand(new HashedRows(_table, hash).Leaves(SideRows(expectedSide, where), inChunks), connection);
         parameters.CopyTo(command.Parameters);
         return command;
+    }
+
+    /// <summary>The parameters and the key-range predicates of one statement over <paramref name="range"/> within the check's scope.</summary>
+    private (SqlParameters Parameters, KeyRangeSql Where) Bound(KeyBlock range)
+    {
+        var parameters = new SqlParameters();
+        var arrays = _table.NewKeyArrays();
+        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
+        arrays.Bind(parameters);
+        return (parameters, where);
     }
 
     private async Task<DriftPass> ReadPassAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -241,16 +248,13 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         return (differing, live);
     }
 
-    /// <summary>One side's (chunk, row count, row-hash aggregate) in chunk order (see <see cref="HashedRows.Levels"/>); the key hash and the row's field XOR are computed once per row.</summary>
+    /// <summary>One side's (chunk, row count, row-hash aggregate) in chunk order (see <see cref="HashedRows.Level"/>); the key hash and the row's field XOR are computed once per row.</summary>
     private NpgsqlCommand ChunkHashes(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, bool expectedSide)
     {
-        var parameters = new SqlParameters();
-        var arrays = _table.NewKeyArrays();
-        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
-        arrays.Bind(parameters);
+        var (parameters, where) = Bound(range);
         var relation = SideRows(expectedSide, where);
         var rows = new HashedRows(_table, hash);
-        var command = new NpgsqlCommand(rows.Levels(relation, chunks, keyHashFilter: null, ordered: true), connection);
+        var command = new NpgsqlCommand(rows.Level(relation, chunks, keyHashFilter: null, ordered: true), connection);
         parameters.CopyTo(command.Parameters);
         return command;
     }
@@ -258,10 +262,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     /// <summary>Pass 2: the rows of the differing chunks, joined on the key; only differing rows come back, streamed to the findings.</summary>
     private async Task CompareChunksAsync(NpgsqlConnection connection, KeyBlock range, long chunks, DriftRowHash hash, List<long> differing, DriftFindings findings, CancellationToken cancellationToken)
     {
-        var parameters = new SqlParameters();
-        var arrays = _table.NewKeyArrays();
-        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
-        arrays.Bind(parameters);
+        var (parameters, where) = Bound(range);
         var inDiffering = BlockFilter.In(parameters, differing, chunks);
         var inChunks = (IEnumerable<(DriftColumnType, string)> keys) => inDiffering(CanonicalRowEncoding.BucketHash(hash, keys));
         var sql = CompareSql(
