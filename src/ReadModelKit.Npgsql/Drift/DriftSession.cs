@@ -9,7 +9,8 @@ internal static class DriftSession
 {
     /// <summary>
     /// The sort memory a check's transaction raises <c>work_mem</c> to when it is lower (never lowers it): leaf rows come sorted by
-    /// key identity (0.1% drift on a 1M-row table: about 62,000 short rows per side, up to 1M with drift spread wider), which would otherwise spill to disk.
+    /// key identity (0.1% drift on a 1M-row table: about 62,000 short rows per side, up to 1M with drift spread wider), and would
+    /// otherwise spill to disk.
     /// </summary>
     public const string SortMemory = "64MB";
 
