@@ -16,10 +16,11 @@ internal static class DriftSession
 
     /// <summary>
     /// Begins a read-only REPEATABLE READ transaction with at least <see cref="SortMemory"/> of <c>work_mem</c>, optionally importing
-    /// a snapshot exported by another connection (<see cref="ExportSnapshotAsync"/>) and fixing the text settings
-    /// (<see cref="CanonicalRowEncoding.SessionSettings"/>).
+    /// a snapshot exported by another connection (<see cref="ExportSnapshotAsync"/>), fixing the text settings
+    /// (<see cref="CanonicalRowEncoding.SessionSettings"/>) and setting <c>max_parallel_workers_per_gather</c> to
+    /// <paramref name="parallelWorkers"/> (null: the server's setting).
     /// </summary>
-    public static async Task<NpgsqlTransaction> BeginSnapshotAsync(NpgsqlConnection connection, bool fixedTextSettings, CancellationToken cancellationToken, string? importSnapshot = null)
+    public static async Task<NpgsqlTransaction> BeginSnapshotAsync(NpgsqlConnection connection, bool fixedTextSettings, CancellationToken cancellationToken, string? importSnapshot = null, int? parallelWorkers = null)
     {
         var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
         var sql = "SET TRANSACTION READ ONLY";
@@ -34,6 +35,11 @@ internal static class DriftSession
         }
 
         sql += $"; SELECT set_config('work_mem', '{SortMemory}', true) WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('{SortMemory}')";
+        if (parallelWorkers is { } workers)
+        {
+            sql += $"; SET LOCAL max_parallel_workers_per_gather = {DriftReading.Invariant(workers)}";
+        }
+
         if (fixedTextSettings)
         {
             sql += "; " + CanonicalRowEncoding.SessionSettings;

@@ -32,6 +32,8 @@ public sealed class DriftCheckOptionsBindingTests
             Assert.Equal((500, 8, 32, DriftRowHash.CanonicalText), (options.CrossDatabase.BlockSize, options.CrossDatabase.FanOut, options.CrossDatabase.LeafThreshold, options.CrossDatabase.RowHash));
         }
 
+        Assert.Equal(0, new DriftCheckOptions().MaxParallelWorkers);
+        Assert.Equal(4, Bind(new() { ["MaxParallelWorkers"] = "4" }).MaxParallelWorkers);
         var invalid = Bind(new() { ["SameDatabase:ChunkSize"] = "0", ["FanOut"] = "1" });
         Assert.Equal(["SameDatabase.ChunkSize is 0: it must be at least 1.", "CrossDatabase.FanOut is 1: a block must split into at least 2 sub-blocks."], invalid.Validate());
     }

@@ -71,17 +71,19 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
             CrossDatabase = { FanOut = 1 },
             MaxIncidents = -1,
             CatchUpPollInterval = TimeSpan.Zero,
+            MaxParallelWorkers = -1,
             Scope = null!,
         }));
 
         Assert.Equal(
             string.Join(
                 Environment.NewLine,
-                "Drift check options are invalid (5):",
+                "Drift check options are invalid (6):",
                 " - SameDatabase.ChunkSize is 0: it must be at least 1.",
                 " - CrossDatabase.FanOut is 1: a block must split into at least 2 sub-blocks.",
                 " - MaxIncidents, MaxSamples and MaxRechecks cannot be negative.",
                 " - CatchUpTimeout cannot be negative and CatchUpPollInterval must be positive.",
+                " - MaxParallelWorkers is -1: it must be between 0 and 1024 (PostgreSQL's limit), or null to keep the server's setting.",
                 " - Scope is null: use DriftScope.All."),
             error.Message);
         Assert.Empty(new DriftCheckOptions().Validate());
