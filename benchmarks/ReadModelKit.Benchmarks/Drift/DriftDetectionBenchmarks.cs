@@ -46,7 +46,7 @@ public class DriftDetectionBenchmarks
 
         foreach (var drift in new[] { _store.Drift, _crossDatabase })
         {
-            Console.WriteLine("// " + (await drift.CheckAsync(Projection, Options())).ToString().Replace("\n", "\n// ", StringComparison.Ordinal));
+            Console.WriteLine("// " + (await drift.CheckAsync(Projection, Options(parallelWorkers: 0))).ToString().Replace("\n", "\n// ", StringComparison.Ordinal));
         }
     }
 
@@ -63,13 +63,21 @@ public class DriftDetectionBenchmarks
     [Benchmark]
     public Task<long> CrossDatabaseBlockHash() => CheckAsync(_crossDatabase);
 
-    private async Task<long> CheckAsync(DriftReconciler drift)
+    /// <summary>The same-database check with the server's parallel workers per statement (<see cref="DriftCheckOptions.MaxParallelWorkers"/> null).</summary>
+    [Benchmark]
+    public Task<long> SameDatabaseServerWorkers() => CheckAsync(_store.Drift, parallelWorkers: null);
+
+    /// <summary>The cross-database check with the server's parallel workers per statement.</summary>
+    [Benchmark]
+    public Task<long> CrossDatabaseServerWorkers() => CheckAsync(_crossDatabase, parallelWorkers: null);
+
+    private async Task<long> CheckAsync(DriftReconciler drift, int? parallelWorkers = 0)
     {
-        var report = await drift.CheckAsync(Projection, Options());
+        var report = await drift.CheckAsync(Projection, Options(parallelWorkers));
         return report.Total;
     }
 
-    private static DriftCheckOptions Options() => new() { RecordIncidents = false, MaxSamples = 0 };
+    private static DriftCheckOptions Options(int? parallelWorkers) => new() { RecordIncidents = false, MaxSamples = 0, MaxParallelWorkers = parallelWorkers };
 
     private async Task<long> NaiveFullJoinAsync()
     {

@@ -22,6 +22,8 @@ internal static class InterleavedDriftRun
                 ("naive", benchmarks.NaiveFullJoin),
                 ("same-db", benchmarks.SameDatabaseChunked),
                 ("cross-db", benchmarks.CrossDatabaseBlockHash),
+                ("same-db server workers", benchmarks.SameDatabaseServerWorkers),
+                ("cross-db server workers", benchmarks.CrossDatabaseServerWorkers),
             };
             for (var round = 1; round <= rounds; round++)
             {

@@ -13,7 +13,7 @@ namespace ReadModelKit.Benchmarks.Drift;
 
 /// <summary>
 /// Clean checks at scale (default 10M rows), round-robin with the naive FULL JOIN in the same run: each round times the naive join,
-/// the same-database check and the cross-database check, and prints their ratios to the naive join, the managed bytes each check
+/// the same-database check and the cross-database check (each without parallel workers, the default, and with the server's), and prints their ratios to the naive join, the managed bytes each check
 /// allocated and the process's peak working set. The source table (in the read-model database for the naive join and the
 /// same-database check, and in a database of its own for the cross-database check) and an identical read model are generated once
 /// on a kept server (<see cref="KeptPostgres"/>) and reused by later runs: a marker table records the row count they were built with.
@@ -66,18 +66,22 @@ internal static class LargeDriftRun
         });
         var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(dataSource), options, [new Unused("cases_large")], TimeProvider.System);
         await store.InitializeAsync();
-        var checks = new (string Name, DriftReconciler Drift)[] { ("same-db", store.Drift), ("cross-db", new DriftReconciler(store, source)) };
+        var cross = new DriftReconciler(store, source);
+        var checks = new (string Name, DriftReconciler Drift, int? Workers)[]
+        {
+            ("same-db", store.Drift, 0), ("cross-db", cross, 0), ("same-db server workers", store.Drift, null), ("cross-db server workers", cross, null),
+        };
         for (var round = 1; round <= rounds; round++)
         {
             var naive = Stopwatch.StartNew();
             var naiveFound = await NaiveAsync(dataSource);
             var naiveMs = naive.Elapsed.TotalMilliseconds;
             var line = new List<string> { string.Create(CultureInfo.InvariantCulture, $"naive {naiveMs:F0} ms ({naiveFound} found)") };
-            foreach (var (name, drift) in checks)
+            foreach (var (name, drift, workers) in checks)
             {
                 var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 var check = Stopwatch.StartNew();
-                var report = await drift.CheckAsync("cases_large", new DriftCheckOptions { RecordIncidents = false, MaxSamples = 0 });
+                var report = await drift.CheckAsync("cases_large", new DriftCheckOptions { RecordIncidents = false, MaxSamples = 0, MaxParallelWorkers = workers });
                 var checkMs = check.Elapsed.TotalMilliseconds;
                 var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
                 line.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {checkMs:F0} ms ({checkMs / naiveMs:F2}, {report.Total} found, {report.CheckedRows} checked, {allocated / 1048576.0:F1} MB allocated)"));
