@@ -58,7 +58,7 @@ public sealed class DriftCheckOptions
 
     /// <summary>
     /// The parallel workers PostgreSQL may add to each statement of a check (<c>max_parallel_workers_per_gather</c>, set in the check's
-    /// transactions only); null keeps the server's setting. Default 0: a check already reads its two sides on two connections at once,
+    /// transactions only); null (an empty value in configuration) keeps the server's setting. Default 0: a check already reads its two sides on two connections at once,
     /// and workers on top of them compete for the same CPUs (on two cores a drifted check took twice as long) and take parallel workers
     /// from the application's own queries. Raise it on a server with CPUs to spare.
     /// </summary>

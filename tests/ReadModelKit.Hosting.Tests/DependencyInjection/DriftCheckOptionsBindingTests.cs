@@ -34,6 +34,7 @@ public sealed class DriftCheckOptionsBindingTests
 
         Assert.Equal(0, new DriftCheckOptions().MaxParallelWorkers);
         Assert.Equal(4, Bind(new() { ["MaxParallelWorkers"] = "4" }).MaxParallelWorkers);
+        Assert.Null(Bind(new() { ["MaxParallelWorkers"] = "" }).MaxParallelWorkers);
         var invalid = Bind(new() { ["SameDatabase:ChunkSize"] = "0", ["FanOut"] = "1" });
         Assert.Equal(["SameDatabase.ChunkSize is 0: it must be at least 1.", "CrossDatabase.FanOut is 1: a block must split into at least 2 sub-blocks."], invalid.Validate());
     }
