@@ -64,5 +64,5 @@ public sealed class ReadModelKitMaintenance
     /// <param name="mode">Sampled or full.</param>
     /// <param name="cancellationToken">Cancels the checks.</param>
     public Task<IReadOnlyList<DriftReport>> CheckDriftAsync(DriftCheckMode mode, CancellationToken cancellationToken = default) =>
-        _store.Drift.CheckAllAsync(new DriftCheckOptions { Mode = mode, SampleRanges = _options.Drift.SampleRanges }, cancellationToken);
+        _store.Drift.CheckAllAsync(_options.Drift.CheckOptions(mode), cancellationToken);
 }

@@ -111,11 +111,11 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         NpgsqlConnection? source = null;
         try
         {
-            var readModelTransaction = await DriftSession.BeginSnapshotAsync(readModel, fixedTextSettings: true, cancellationToken, parallelWorkers: _options.MaxParallelWorkers).ConfigureAwait(false);
+            var readModelTransaction = await DriftSession.BeginCheckAsync(readModel, _options, cancellationToken).ConfigureAwait(false);
             var projectionPosition = _options.SourcePosition is null ? 0
                 : await DriftSession.ProjectionPositionAsync(readModel, _options, _schema, _table.ProjectionName, cancellationToken).ConfigureAwait(false);
             source = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var sourceTransaction = await DriftSession.BeginSnapshotAsync(source, fixedTextSettings: true, cancellationToken, parallelWorkers: _options.MaxParallelWorkers).ConfigureAwait(false);
+            var sourceTransaction = await DriftSession.BeginCheckAsync(source, _options, cancellationToken).ConfigureAwait(false);
             var sourcePosition = _options.SourcePosition is { } reader ? await reader(source, cancellationToken).ConfigureAwait(false) : 0;
             _hash ??= await RowHashProbe.ResolveAsync(source, readModel, _options.CrossDatabase.RowHash, _table.ProjectionName, cancellationToken).ConfigureAwait(false);
             _sourceKeys ??= await SourceShape.KeyExpressionsAsync(source, _table, "q", cancellationToken).ConfigureAwait(false);

@@ -50,6 +50,13 @@ internal static class DriftSession
         return transaction;
     }
 
+    /// <summary>
+    /// Begins a transaction a check reads one of its sides in: <see cref="BeginSnapshotAsync"/> with the fixed text settings and the
+    /// check's <see cref="DriftCheckOptions.MaxParallelWorkers"/>. Every connection of a check opens its transaction here.
+    /// </summary>
+    public static Task<NpgsqlTransaction> BeginCheckAsync(NpgsqlConnection connection, DriftCheckOptions options, CancellationToken cancellationToken, string? importSnapshot = null) =>
+        BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken, importSnapshot, options.MaxParallelWorkers);
+
     /// <summary>Exports the transaction's snapshot so another connection can read exactly the same data.</summary>
     public static async Task<string> ExportSnapshotAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {

@@ -47,13 +47,13 @@ internal sealed class SameDatabaseDetector : IDriftDetector
         {
             var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             connections.Add(connection);
-            var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken, parallelWorkers: _options.MaxParallelWorkers).ConfigureAwait(false);
+            var transaction = await DriftSession.BeginCheckAsync(connection, _options, cancellationToken).ConfigureAwait(false);
             var snapshot = await DriftSession.ExportSnapshotAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
             var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
             _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);
             var other = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             connections.Add(other);
-            var otherTransaction = await DriftSession.BeginSnapshotAsync(other, fixedTextSettings: true, cancellationToken, snapshot, _options.MaxParallelWorkers).ConfigureAwait(false);
+            var otherTransaction = await DriftSession.BeginCheckAsync(other, _options, cancellationToken, snapshot).ConfigureAwait(false);
             return new Comparison(this, connection, transaction, other, otherTransaction, pass);
         }
         catch
@@ -100,7 +100,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
-        var transaction = await DriftSession.BeginSnapshotAsync(connection, fixedTextSettings: true, cancellationToken, parallelWorkers: _options.MaxParallelWorkers).ConfigureAwait(false);
+        var transaction = await DriftSession.BeginCheckAsync(connection, _options, cancellationToken).ConfigureAwait(false);
         await using var transactionScope = transaction.ConfigureAwait(false);
         var pass = await ReadPassAsync(connection, cancellationToken).ConfigureAwait(false);
         _sourceKeys ??= await SourceShape.KeyExpressionsAsync(connection, _table, "q", cancellationToken).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using ReadModelKit.Hosting.Maintenance;
 using ReadModelKit.Hosting.Tests.Infrastructure;
 using ReadModelKit.Npgsql;
+using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Maintenance;
 using ReadModelKit.Npgsql.Tests.Infrastructure;
 
@@ -28,6 +29,49 @@ public sealed class ScheduledDriftTests(PostgresSchemaFixture db) : IClassFixtur
         await host.StopAsync();
 
         Assert.Equal("""changed:["t1", 2],missing:["t1", 3],extra:["t1", 9]""", await db.ScalarAsync<string>(incidents));
+    }
+
+    [Theory]
+    [InlineData("sw_default", null, "0")]
+    [InlineData("sw_three", "3", "3")]
+    public async Task Scheduled_checks_run_under_the_configured_parallel_worker_limit(string name, string? configured, string seen)
+    {
+        // The recompute query reports the setting it runs under, against '0' in the read model.
+        await TestNode.CreateTablesAsync(db, name);
+        await db.ExecuteAsync($"""
+            CREATE TABLE {name}_src (tenant_id text, case_id integer, PRIMARY KEY (tenant_id, case_id));
+            INSERT INTO {name}_src SELECT 't1', g FROM generate_series(1, 20) g;
+            INSERT INTO {name}_rm (tenant_id, case_id, status, title, version, projected_at) SELECT 't1', g, 'open', '0', 1, now() FROM generate_series(1, 20) g;
+            """);
+        var settings = new Dictionary<string, string?>();
+        if (configured is not null)
+        {
+            settings["ReadModelKit:Hosting:Maintenance:Drift:MaxParallelWorkers"] = configured;
+        }
+
+        var mapping = new ReadModelTableMapping
+        {
+            Table = name + "_rm",
+            KeyColumns = ["tenant_id", "case_id"],
+            ValueColumns = ["status", "title"],
+            RecomputeSql = $"SELECT tenant_id, case_id, 'open' AS status, current_setting('max_parallel_workers_per_gather') AS title FROM {name}_src",
+        };
+        using var host = TestNode.Builder(db, [TestNode.Contract(name, name.Replace('_', '-'))], settings, library: name, store: o => o.Map(name, mapping)).Build();
+        await host.StartAsync();
+        var reports = await host.Services.GetRequiredService<ReadModelKitMaintenance>().CheckDriftAsync(ReadModelKit.Npgsql.Drift.DriftCheckMode.Full);
+        await host.StopAsync();
+
+        var report = Assert.Single(reports);
+        Assert.Equal(seen == "0" ? 0 : 20, report.Changed);
+        Assert.Equal(report.Changed, report.Total);
+    }
+
+    [Fact]
+    public void An_invalid_parallel_worker_limit_is_named()
+    {
+        Assert.Equal(
+            ["MaxParallelWorkers is 2000: it must be between 0 and 1024 (PostgreSQL's limit), or null to keep the connection's setting."],
+            new DriftScheduleOptions { MaxParallelWorkers = 2000 }.Validate());
     }
 
     [Fact]

@@ -83,7 +83,7 @@ public sealed class DriftCheckErrorTests(DriftFixture fx) : IClassFixture<DriftF
                 " - CrossDatabase.FanOut is 1: a block must split into at least 2 sub-blocks.",
                 " - MaxIncidents, MaxSamples and MaxRechecks cannot be negative.",
                 " - CatchUpTimeout cannot be negative and CatchUpPollInterval must be positive.",
-                " - MaxParallelWorkers is -1: it must be between 0 and 1024 (PostgreSQL's limit), or null to keep the server's setting.",
+                " - MaxParallelWorkers is -1: it must be between 0 and 1024 (PostgreSQL's limit), or null to keep the connection's setting.",
                 " - Scope is null: use DriftScope.All."),
             error.Message);
         Assert.Empty(new DriftCheckOptions().Validate());

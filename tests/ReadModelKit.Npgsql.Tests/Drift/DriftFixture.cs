@@ -31,12 +31,16 @@ public sealed class DriftFixture : IAsyncLifetime
     /// <summary>The separate source database (search path <see cref="SourceSchema"/>).</summary>
     public NpgsqlDataSource Source { get; private set; } = null!;
 
+    /// <summary>The connection string of the test server (no database or search path of this fixture).</summary>
+    public string ServerConnectionString { get; private set; } = "";
+
     /// <summary>The schema-qualified name of a source table, valid in both databases.</summary>
     public string SourceTable(string table) => $"\"{SourceSchema}\".\"{table}\"";
 
     public async Task InitializeAsync()
     {
         var server = await SharedPostgres.GetAsync();
+        ServerConnectionString = server.ConnectionString;
         _admin = NpgsqlDataSource.Create(server.ConnectionString);
         await ExecuteAsync(_admin, $"CREATE SCHEMA \"{Schema}\"; CREATE SCHEMA \"{SourceSchema}\"");
         await ExecuteAsync(_admin, $"CREATE DATABASE \"{SourceDatabase}\"");
@@ -71,7 +75,10 @@ public sealed class DriftFixture : IAsyncLifetime
     }
 
     /// <summary>Creates and initializes a store over the given read-model tables (already created), one projection per mapping.</summary>
-    public async Task<NpgsqlReadModelStore> StoreAsync(params (string Name, ReadModelTableMapping Mapping)[] projections)
+    public Task<NpgsqlReadModelStore> StoreAsync(params (string Name, ReadModelTableMapping Mapping)[] projections) => StoreAsync(ReadModel, projections);
+
+    /// <summary>As <see cref="StoreAsync(ValueTuple{string, ReadModelTableMapping}[])"/>, reading the read-model database through <paramref name="readModel"/>.</summary>
+    public async Task<NpgsqlReadModelStore> StoreAsync(NpgsqlDataSource readModel, params (string Name, ReadModelTableMapping Mapping)[] projections)
     {
         var options = new NpgsqlReadModelOptions { Schema = Schema + "_rmk" };
         foreach (var (name, mapping) in projections)
@@ -79,7 +86,7 @@ public sealed class DriftFixture : IAsyncLifetime
             options.Map(name, mapping);
         }
 
-        var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(ReadModel), options, projections.Select(p => (IProjection)new TableOnlyProjection(p.Name)).ToList(), TimeProvider.System);
+        var store = new NpgsqlReadModelStore(new ReadModelKitDataSource(readModel), options, projections.Select(p => (IProjection)new TableOnlyProjection(p.Name)).ToList(), TimeProvider.System);
         await store.InitializeAsync();
         return store;
     }
