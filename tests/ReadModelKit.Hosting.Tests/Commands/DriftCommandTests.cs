@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using ReadModelKit.Hosting.Commands;
 using ReadModelKit.Hosting.Tests.Infrastructure;
+using ReadModelKit.Npgsql.Mapping;
 using ReadModelKit.Npgsql.Tests.Infrastructure;
 
 namespace ReadModelKit.Hosting.Tests.Commands;
@@ -46,6 +47,7 @@ public sealed class DriftCommandTests(PostgresSchemaFixture db) : IClassFixture<
     [Theory]
     [InlineData("--sample --full", "--sample and --full exclude each other: type --sample to compare a sample of key ranges, or --full (the default) to compare every key.")]
     [InlineData("--ranges 4", "--ranges sets how many key ranges a sampled check compares: add --sample, or drop --ranges.")]
+    [InlineData("--parallel-workers 2000", "--parallel-workers 2000: type a number of workers from 0 to 1024 (PostgreSQL's limit), for example --parallel-workers 2.")]
     [InlineData("--from t1/x", "Bad key 't1/x' for --from: 'x' is not a valid integer for key column case_id of dr_bad (key column(s) tenant_id text, case_id integer); for example --from t1/42.")]
     [InlineData("--to t1", "Bad key 't1' for --to: dr_bad has key column(s) tenant_id text, case_id integer, so type 2 value(s) separated by '/', for example --to t1/42.")]
     [InlineData("--tenant t1/2/3", "Bad key 't1/2/3' for --tenant: dr_bad has key column(s) tenant_id text, case_id integer, so type up to 2 value(s) separated by '/', for example --tenant t1/42.")]
@@ -57,6 +59,32 @@ public sealed class DriftCommandTests(PostgresSchemaFixture db) : IClassFixture<
 
         Assert.Equal(ReadModelKitExitCodes.BadArguments, code);
         Assert.Contains(message, output.ReplaceLineEndings(string.Empty), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Drift_check_runs_under_the_parallel_worker_limit_it_is_given()
+    {
+        // The recompute query reports the setting it runs under, against '0' in the read model.
+        const string name = "dr_workers";
+        await TestNode.CreateTablesAsync(db, name);
+        await db.ExecuteAsync($"""
+            CREATE TABLE {name}_src (tenant_id text, case_id integer, PRIMARY KEY (tenant_id, case_id));
+            INSERT INTO {name}_src SELECT 't1', g FROM generate_series(1, 10) g;
+            INSERT INTO {name}_rm (tenant_id, case_id, status, title, version, projected_at) SELECT 't1', g, 'open', '0', 1, now() FROM generate_series(1, 10) g;
+            """);
+        var mapping = new ReadModelTableMapping
+        {
+            Table = name + "_rm",
+            KeyColumns = ["tenant_id", "case_id"],
+            ValueColumns = ["status", "title"],
+            RecomputeSql = $"SELECT tenant_id, case_id, 'open' AS status, current_setting('max_parallel_workers_per_gather') AS title FROM {name}_src",
+        };
+        using var host = TestNode.Builder(db, [TestNode.Contract(name, name)], library: "drift_" + name, store: o => o.Map(name, mapping)).Build();
+
+        Assert.Equal(ReadModelKitExitCodes.Ok, (await Cli.RunAsync(host, "drift", "check", "--projection", name)).Code);
+        var (code, output) = await Cli.RunAsync(host, "drift", "check", "--projection", name, "--parallel-workers", "3");
+        Assert.Equal(ReadModelKitExitCodes.DriftFound, code);
+        Assert.Contains("10 drifted row(s)", output, StringComparison.Ordinal);
     }
 
     [Fact]

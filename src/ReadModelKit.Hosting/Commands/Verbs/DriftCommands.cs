@@ -57,7 +57,7 @@ internal sealed class DriftCommands : IReadModelKitCommandGroup
             {
                 if (scope.AnyGiven(parse))
                 {
-                    throw new CommandUsageException("Use --key alone to recompute given keys, or a scope (--tenant, --from/--to, --sample/--full) to check and repair what drifted in it; not both.", name);
+                    throw new CommandUsageException("Use --key alone to recompute given keys, or a scope (--tenant, --from/--to, --sample/--full, --parallel-workers) to check and repair what drifted in it; not both.", name);
                 }
 
                 var parsed = given.Select(k => ReadModelKitCommandContext.ParseKey(store, name, k, "--key")).ToList();
@@ -164,6 +164,8 @@ internal sealed class DriftCommands : IReadModelKitCommandGroup
 
         public Option<int?> Ranges { get; } = new("--ranges") { Description = "Key ranges a sampled check compares (with --sample; default 8)." };
 
+        public Option<int?> ParallelWorkers { get; } = new("--parallel-workers") { Description = "Parallel workers PostgreSQL may add to each statement of the check (default 0)." };
+
         public void AddTo(Command command)
         {
             command.Options.Add(Projection);
@@ -173,10 +175,12 @@ internal sealed class DriftCommands : IReadModelKitCommandGroup
             command.Options.Add(Sample);
             command.Options.Add(Full);
             command.Options.Add(Ranges);
+            command.Options.Add(ParallelWorkers);
         }
 
         public bool AnyGiven(ParseResult parse) =>
-            parse.GetValue(Tenant) is not null || parse.GetValue(From) is not null || parse.GetValue(To) is not null || parse.GetValue(Sample) || parse.GetValue(Full) || parse.GetValue(Ranges) is not null;
+            parse.GetValue(Tenant) is not null || parse.GetValue(From) is not null || parse.GetValue(To) is not null || parse.GetValue(Sample) || parse.GetValue(Full) || parse.GetValue(Ranges) is not null
+            || parse.GetValue(ParallelWorkers) is not null;
 
         public DriftCheckOptions Options(ParseResult parse, NpgsqlReadModelStore store, string? projection)
         {
@@ -195,6 +199,12 @@ internal sealed class DriftCommands : IReadModelKitCommandGroup
             if (ranges < 1)
             {
                 throw new CommandUsageException($"--ranges {ranges}: type a number of key ranges of at least 1, for example --sample --ranges 8.", projection);
+            }
+
+            var workers = parse.GetValue(ParallelWorkers);
+            if (workers is < 0 or > 1024)
+            {
+                throw new CommandUsageException($"--parallel-workers {workers}: type a number of workers from 0 to 1024 (PostgreSQL's limit), for example --parallel-workers 2.", projection);
             }
 
             var tenant = parse.GetValue(Tenant);
@@ -216,7 +226,7 @@ internal sealed class DriftCommands : IReadModelKitCommandGroup
                 };
             }
 
-            var options = new DriftCheckOptions { Mode = sample ? DriftCheckMode.Sample : DriftCheckMode.Full, Scope = scope };
+            var options = new DriftCheckOptions { Mode = sample ? DriftCheckMode.Sample : DriftCheckMode.Full, Scope = scope, MaxParallelWorkers = workers ?? 0 };
             if (ranges is { } n)
             {
                 options.SampleRanges = n;
