@@ -16,7 +16,7 @@ public sealed class DriftScheduleOptions
 
     /// <summary>
     /// The parallel workers PostgreSQL may add to each statement of a scheduled check (see
-    /// <see cref="ReadModelKit.Npgsql.Drift.DriftCheckOptions.MaxParallelWorkers"/>); null (an empty value in configuration) keeps the
+    /// <see cref="DriftCheckOptions.MaxParallelWorkers"/>); null (an empty value in configuration) keeps the
     /// connection's setting. Default 0.
     /// </summary>
     public int? MaxParallelWorkers { get; set; } = 0;

@@ -199,7 +199,7 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
 
     private async Task<Dictionary<long, (long Count, string Sum)>> HashSideAsync(Side side, KeyBlock range, IReadOnlyList<long>? parents, long parentModulus, long childModulus, CancellationToken cancellationToken)
     {
-        var (parameters, _, where) = Bound(range);
+        var (parameters, where) = Bound(range);
         var filter = parents is null ? null : BlockFilter.In(parameters, parents, parentModulus);
         using var command = new NpgsqlCommand(Rows.Level(Relation(side, where), childModulus, filter, ordered: false), side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
@@ -221,19 +221,14 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         var ids = leaves.Select(l => l.Id).ToList();
         using var expected = LeavesCommand(pair.Expected, range, ids, modulus);
         using var actual = LeavesCommand(pair.Actual, range, ids, modulus);
-        var candidates = await BothSides.MergeAsync(
-            expected,
-            actual,
-            _received,
-            (e, a) => LeafMerge.CompareAsync(new LeafRows(e, KeyCount), new LeafRows(a, KeyCount), cancellationToken),
-            cancellationToken).ConfigureAwait(false);
+        var candidates = await LeafMerge.CompareAsync(expected, actual, KeyCount, _received, cancellationToken).ConfigureAwait(false);
         await ResolveRowsAsync(pair, candidates, findings, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One side's rows of <paramref name="blocks"/> as leaf rows (see <see cref="HashedRows.Leaves"/>).</summary>
     private NpgsqlCommand LeavesCommand(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus)
     {
-        var (parameters, _, where) = Bound(range);
+        var (parameters, where) = Bound(range);
         var command = new NpgsqlCommand(Rows.Leaves(Relation(side, where), BlockFilter.In(parameters, blocks, modulus)), side.Connection, side.Transaction);
         parameters.CopyTo(command.Parameters);
         return command;
@@ -386,20 +381,13 @@ internal sealed class CrossDatabaseDetector : IDriftDetector
         await findings.AddAsync(differences, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The parameters, key arrays and predicates of one statement over <paramref name="range"/> within the check's scope.</summary>
-    private (SqlParameters Parameters, KeyArrays Arrays, KeyRangeSql Range) Bound(KeyBlock range)
-    {
-        var parameters = new SqlParameters();
-        var arrays = _table.NewKeyArrays();
-        var where = new KeyRangeSql(arrays, KeyCount, _options.Scope, range);
-        arrays.Bind(parameters);
-        return (parameters, arrays, where);
-    }
+    /// <summary>The parameters and the key-range predicates of one statement over <paramref name="range"/> within the check's scope.</summary>
+    private (SqlParameters Parameters, KeyRangeSql Where) Bound(KeyBlock range) => KeyRangeSql.Bound(_table, _options.Scope, range);
 
     /// <summary>One side's key columns and <paramref name="columns"/> for the rows of <paramref name="blocks"/> (alias <c>x</c>).</summary>
     private NpgsqlCommand BlockRowsCommand(Side side, KeyBlock range, IReadOnlyList<long> blocks, long modulus, string columns)
     {
-        var (parameters, _, where) = Bound(range);
+        var (parameters, where) = Bound(range);
         var command = new NpgsqlCommand(
             $"SELECT {string.Join(", ", DriftTable.Refs(_table.Keys, "x"))}, {columns} FROM {Rows.Filtered(Relation(side, where), BlockFilter.In(parameters, blocks, modulus))}",
             side.Connection,

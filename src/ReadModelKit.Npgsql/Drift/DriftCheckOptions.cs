@@ -65,6 +65,9 @@ public sealed class DriftCheckOptions
     /// </summary>
     public int? MaxParallelWorkers { get; set; } = 0;
 
+    /// <summary>The largest <see cref="MaxParallelWorkers"/> (PostgreSQL's limit of <c>max_parallel_workers_per_gather</c>).</summary>
+    public const int MaxParallelWorkersLimit = 1024;
+
     /// <summary>Same as <see cref="SameDatabaseDriftOptions.ChunkSize"/> of <see cref="SameDatabase"/>.</summary>
     [Obsolete("Use SameDatabase.ChunkSize.")]
     public int ChunkSize { get => SameDatabase.ChunkSize; set => SameDatabase.ChunkSize = value; }
@@ -126,9 +129,6 @@ public sealed class DriftCheckOptions
 
         return errors;
     }
-
-    // The largest max_parallel_workers_per_gather PostgreSQL accepts.
-    private const int MaxParallelWorkersLimit = 1024;
 
     private static void Positive(int value, string name, List<string> errors)
     {

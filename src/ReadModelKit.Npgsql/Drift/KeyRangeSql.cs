@@ -32,6 +32,19 @@ internal sealed class KeyRangeSql
         _upper = block?.Upper is { } upper ? arrays.Add(upper) : -1;
     }
 
+    /// <summary>
+    /// The predicates of <paramref name="scope"/> and <paramref name="block"/> over the keys of <paramref name="table"/>, with the
+    /// parameters of a new statement they are bound to (add the statement's other parameters after them).
+    /// </summary>
+    public static (SqlParameters Parameters, KeyRangeSql Where) Bound(DriftTable table, DriftScope scope, KeyBlock block)
+    {
+        var parameters = new SqlParameters();
+        var arrays = table.NewKeyArrays();
+        var where = new KeyRangeSql(arrays, table.Keys.Count, scope, block);
+        arrays.Bind(parameters);
+        return (parameters, where);
+    }
+
     /// <summary>The predicates over <paramref name="keys"/> (the key expressions of one side), or <c>true</c>.</summary>
     public string Where(KeyOrder order, IReadOnlyList<string> keys)
     {

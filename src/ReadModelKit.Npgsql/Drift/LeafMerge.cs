@@ -1,3 +1,4 @@
+using Npgsql;
 using ReadModelKit.Changes;
 
 namespace ReadModelKit.Npgsql.Drift;
@@ -12,6 +13,18 @@ namespace ReadModelKit.Npgsql.Drift;
 /// </summary>
 internal static class LeafMerge
 {
+    /// <summary>
+    /// Runs two <see cref="HashedRows.Leaves"/> statements (<paramref name="keyCount"/> key columns) at once and merges their rows as they
+    /// stream (<see cref="BothSides.MergeAsync"/>): the differing keys, each once, with the kind the merge saw.
+    /// </summary>
+    public static Task<List<(RowKey Key, DriftKind Kind)>> CompareAsync(NpgsqlCommand expected, NpgsqlCommand actual, int keyCount, ReceivedBytes received, CancellationToken cancellationToken) =>
+        BothSides.MergeAsync(
+            expected,
+            actual,
+            received,
+            (e, a) => CompareAsync(new LeafRows(e, keyCount), new LeafRows(a, keyCount), cancellationToken),
+            cancellationToken);
+
     /// <summary>The differing keys, each once, with the kind the merge saw.</summary>
     public static async Task<List<(RowKey Key, DriftKind Kind)>> CompareAsync(ILeafRows expected, ILeafRows actual, CancellationToken cancellationToken)
     {

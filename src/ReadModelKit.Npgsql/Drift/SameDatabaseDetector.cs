@@ -151,13 +151,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     {
         using var expected = ChunkRows(connection, range, chunks, hash, differing, expectedSide: true);
         using var actual = ChunkRows(other, range, chunks, hash, differing, expectedSide: false);
-        var k = _table.Keys.Count;
-        var candidates = await BothSides.MergeAsync(
-            expected,
-            actual,
-            _received,
-            (e, a) => LeafMerge.CompareAsync(new LeafRows(e, k), new LeafRows(a, k), cancellationToken),
-            cancellationToken).ConfigureAwait(false);
+        var candidates = await LeafMerge.CompareAsync(expected, actual, _table.Keys.Count, _received, cancellationToken).ConfigureAwait(false);
         foreach (var batch in candidates.Select(f => f.Key).Chunk(KeyBatch))
         {
             var differences = await CompareKeysAsync(connection, batch, cancellationToken).ConfigureAwait(false);
@@ -177,14 +171,7 @@ internal sealed class SameDatabaseDetector : IDriftDetector
     }
 
     /// <summary>The parameters and the key-range predicates of one statement over <paramref name="range"/> within the check's scope.</summary>
-    private (SqlParameters Parameters, KeyRangeSql Where) Bound(KeyBlock range)
-    {
-        var parameters = new SqlParameters();
-        var arrays = _table.NewKeyArrays();
-        var where = new KeyRangeSql(arrays, _table.Keys.Count, _options.Scope, range);
-        arrays.Bind(parameters);
-        return (parameters, where);
-    }
+    private (SqlParameters Parameters, KeyRangeSql Where) Bound(KeyBlock range) => KeyRangeSql.Bound(_table, _options.Scope, range);
 
     private async Task<DriftPass> ReadPassAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

@@ -202,9 +202,9 @@ internal sealed class DriftCommands : IReadModelKitCommandGroup
             }
 
             var workers = parse.GetValue(ParallelWorkers);
-            if (workers is < 0 or > 1024)
+            if (workers is < 0 or > DriftCheckOptions.MaxParallelWorkersLimit)
             {
-                throw new CommandUsageException($"--parallel-workers {workers}: type a number of workers from 0 to 1024 (PostgreSQL's limit), for example --parallel-workers 2.", projection);
+                throw new CommandUsageException($"--parallel-workers {workers}: type a number of workers from 0 to {DriftCheckOptions.MaxParallelWorkersLimit} (PostgreSQL's limit), for example --parallel-workers 2.", projection);
             }
 
             var tenant = parse.GetValue(Tenant);
